@@ -1,0 +1,254 @@
+"""CIFAR-10 in memory: load once as uint8, take balanced subsets, compute mean and std, batch it.
+
+Two layouts are read:
+  * torchvision's CIFAR-10 (`cifar-10-batches-py/` under the root, downloaded if allowed);
+  * class folders, as `torchvision.datasets.ImageFolder` reads them:
+    `ROOT/train/<class>/*.png` and `ROOT/test/<class>/*.png`, class names as folder names.
+
+Either way every image is decoded once into one uint8 array of shape (N, 32, 32, 3): 50,000
+CIFAR-10 images are 150 MB, and slicing an array is far cheaper than opening files per sample.
+"""
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from helpers import KitError
+
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+IMAGE_SIZE = 32
+DEFAULT_ROOT = "./data"
+
+
+class DataError(KitError):
+    """The data root is missing or malformed; the message names the path and the fix."""
+
+
+@dataclass
+class Split:
+    images: np.ndarray  # (N, 32, 32, 3) uint8, RGB
+    labels: np.ndarray  # (N,) int64, index into CLASSES
+
+    def __len__(self):
+        return len(self.labels)
+
+
+@dataclass
+class CIFAR10:
+    train: Split
+    test: Split
+    classes: tuple
+    description: str  # what this is, for plots and metrics.json: "CIFAR-10 (JPEG copy), subset ..."
+    mean: tuple  # per channel, in [0, 1], from the training split
+    std: tuple
+
+
+def resolve_root(root=None):
+    """The data root: the argument, else $CIFAR10_ROOT, else ./data. Returns (path, was_given)."""
+    if root is not None:
+        return Path(root).expanduser(), True
+    if os.environ.get("CIFAR10_ROOT"):
+        return Path(os.environ["CIFAR10_ROOT"]).expanduser(), True
+    return Path(DEFAULT_ROOT), False
+
+
+def load_cifar10(root=None, download=None, subset=None, seed=0):
+    """Load both splits into memory. `subset=N` keeps N class-balanced images a split.
+
+    `download=None` downloads only into the default ./data; a root you name must hold the data
+    already unless you pass download=True.
+    """
+    path, was_given = resolve_root(root)
+    if download is None:
+        download = not was_given
+    if (path / "train").is_dir() or (path / "test").is_dir():
+        train, test, description = _read_class_folder_root(path)
+    else:
+        train, test, description = _read_torchvision(path, download)
+    if subset is not None:
+        train = balanced_subset(train, subset, seed, "train")
+        test = balanced_subset(test, subset, seed, "test")
+        description += f", subset of {len(train)} train / {len(test)} test images"
+    mean, std = channel_stats(train.images)
+    return CIFAR10(train, test, CLASSES, description, mean, std)
+
+
+def _read_torchvision(path, download):
+    import torchvision  # imported here: class-folder users never need it
+
+    if not path.exists() and not download:
+        raise DataError(
+            f"no CIFAR-10 under {path}: the folder does not exist. Set CIFAR10_ROOT (or pass "
+            f"data_root / --data-root) to a folder with train/ and test/ class folders or "
+            f"torchvision's cifar-10-batches-py, or allow the download (download=True, --download)."
+        )
+    try:
+        train = torchvision.datasets.CIFAR10(str(path), train=True, download=download)
+        test = torchvision.datasets.CIFAR10(str(path), train=False, download=download)
+    except RuntimeError as error:  # torchvision: "Dataset not found or corrupted"
+        raise DataError(
+            f"no CIFAR-10 under {path} ({error}). Set CIFAR10_ROOT (or data_root / --data-root) "
+            f"to a folder that has it, or allow the download (download=True, --download)."
+        ) from None
+    except OSError as error:  # no network, disk full, ...
+        raise DataError(
+            f"could not download CIFAR-10 into {path} ({error}). Check the internet connection, "
+            f"or set CIFAR10_ROOT to a folder that already has it."
+        ) from None
+    as_split = lambda ds: Split(np.asarray(ds.data, np.uint8), np.asarray(ds.targets, np.int64))
+    return as_split(train), as_split(test), f"CIFAR-10 (torchvision, {path})"
+
+
+def _read_class_folder_root(path):
+    train = read_class_folders(path / "train")
+    test = read_class_folders(path / "test")
+    files = [f for d in (path / "train").iterdir() if d.is_dir() for f in d.iterdir()][:1]
+    # The offline stand-in for CIFAR-10 is a JPEG re-encoding: its results must never be read
+    # as CIFAR-10 results, so the description says which it is.
+    if files and files[0].suffix.lower() in (".jpg", ".jpeg"):
+        name = f"CIFAR-10 (JPEG copy, {path})"
+    else:
+        name = f"CIFAR-10 class folders ({path})"
+    return train, test, name
+
+
+def read_class_folders(split_dir):
+    """Decode `split_dir/<class>/*` into a Split. Grayscale and RGBA images are converted to RGB;
+    any other size than 32x32 is refused, as are files that are not images."""
+    split_dir = Path(split_dir)
+    if not split_dir.is_dir():
+        raise DataError(
+            f"{split_dir} is missing: a class-folder root needs train/ and test/, each with one "
+            f"folder per class ({', '.join(CLASSES)})."
+        )
+    found = sorted(d.name for d in split_dir.iterdir() if d.is_dir() and not d.name.startswith("."))
+    unknown = [name for name in found if name not in CLASSES]
+    if unknown:
+        raise DataError(
+            f"{split_dir} has folders that are not CIFAR-10 classes: {', '.join(unknown)}. "
+            f"Rename or remove them; the classes are {', '.join(CLASSES)}."
+        )
+    missing = [name for name in CLASSES if name not in found]
+    if missing:
+        raise DataError(
+            f"{split_dir} lacks class folders {', '.join(missing)}: each of the ten classes "
+            f"needs a folder of images, even on a subset."
+        )
+    images, labels = [], []
+    for label, name in enumerate(CLASSES):
+        files = sorted(f for f in (split_dir / name).iterdir() if f.is_file() and not f.name.startswith("."))
+        if not files:
+            raise DataError(f"{split_dir / name} is empty: put that class's images in it.")
+        images += [_read_image(f) for f in files]
+        labels += [label] * len(files)
+    return Split(np.stack(images), np.asarray(labels, np.int64))
+
+
+def _read_image(file):
+    try:
+        with Image.open(file) as image:
+            image = image.convert("RGB")  # grayscale, palette, RGBA → RGB; RGB stays as it is
+    except (UnidentifiedImageError, OSError) as error:
+        raise DataError(f"{file} is not a readable image ({error}): remove it from the data folder.") from None
+    if image.size != (IMAGE_SIZE, IMAGE_SIZE):
+        raise DataError(
+            f"{file} is {image.size[0]}x{image.size[1]}, not 32x32: the kit refuses other sizes "
+            f"(the network and its receptive field are built for 32x32). Resize or remove it."
+        )
+    return np.asarray(image, np.uint8)
+
+
+def balanced_subset(split, n, seed=0, name="split"):
+    """`n` images chosen class by class in turn (so balanced as far as the classes allow),
+    the same ones for the same seed."""
+    if n <= 0 or n > len(split):
+        raise DataError(f"subset {n} is not possible: the {name} split has {len(split)} images; ask for 1 to {len(split)}.")
+    rng = np.random.default_rng(seed)
+    per_class = [rng.permutation(np.flatnonzero(split.labels == c)) for c in np.unique(split.labels)]
+    # Round-robin over the shuffled classes: the k-th pick of every class before any (k+1)-th.
+    order = [idx[k] for k in range(max(map(len, per_class))) for idx in per_class if k < len(idx)]
+    keep = np.sort(np.asarray(order[:n]))
+    return Split(split.images[keep], split.labels[keep])
+
+
+def channel_stats(images):
+    """Per-channel mean and std of uint8 images (N, H, W, 3), in [0, 1] units."""
+    pixels = images.reshape(-1, images.shape[-1])
+    mean = pixels.mean(axis=0, dtype=np.float64) / 255
+    std = pixels.std(axis=0, dtype=np.float64) / 255
+    return tuple(round(float(m), 4) for m in mean), tuple(round(float(s), 4) for s in std)
+
+
+def class_counts(split, classes=CLASSES):
+    return {name: int((split.labels == i).sum()) for i, name in enumerate(classes)}
+
+
+# ---- Loading batches -------------------------------------------------------------------------
+# A standard loader asks the dataset for one image at a time, builds a float tensor per image and
+# collates 128 of them. Here a worker is handed a whole batch of indices, augments the uint8
+# images and returns one uint8 array: a quarter of the bytes to move, and the normalisation is
+# done once per batch on the device (see transforms.normalize).
+
+
+def worker_count():
+    """One worker a CPU core this process may use (Colab: 2)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class BatchSampler:
+    """Yields (epoch, batch_number, indices). The order is a function of (seed, epoch) alone, so a
+    resumed run sees the very batches an uninterrupted run would."""
+
+    def __init__(self, n, batch_size, shuffle, seed=0, drop_last=False):
+        if batch_size <= 0:
+            raise KitError(f"batch size {batch_size} is not possible: use a positive number such as 128 or 512.")
+        self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = n, batch_size, shuffle, seed, drop_last
+        self.epoch = 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __len__(self):
+        return self.n // self.batch_size if self.drop_last else -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(self.n) if self.shuffle else np.arange(self.n)
+        for number in range(len(self)):
+            yield self.epoch, number, order[number * self.batch_size:(number + 1) * self.batch_size]
+
+
+class AugmentedBatches(torch.utils.data.Dataset):
+    """dataset[(epoch, number, indices)] → (uint8 images (B, 32, 32, 3), int64 labels (B,))."""
+
+    def __init__(self, split, transform=None, seed=0):
+        self.split, self.transform, self.seed = split, transform, seed
+
+    def __getitem__(self, key):
+        epoch, number, indices = key
+        images = self.split.images[indices]
+        if self.transform is not None:
+            # Albumentations has its own random generator: seeding it from (seed, epoch, batch)
+            # makes the augmentation independent of which worker draws the batch.
+            self.transform.set_random_seed(int(np.random.default_rng([self.seed, epoch, number]).integers(2**31)))
+            images = np.stack([self.transform(image=image)["image"] for image in images])
+        return torch.from_numpy(images), torch.from_numpy(self.split.labels[indices])
+
+
+def make_loader(split, batch_size, transform=None, shuffle=False, seed=0, workers=None, drop_last=False, pin_memory=None):
+    """A DataLoader of uint8 batches. Augmenting loaders use a worker a core, kept alive between
+    epochs; plain (test) loaders only slice an array, so they need no workers."""
+    sampler = BatchSampler(len(split), batch_size, shuffle, seed, drop_last)
+    if workers is None:
+        workers = worker_count() if transform is not None else 0
+    return torch.utils.data.DataLoader(
+        AugmentedBatches(split, transform, seed),
+        batch_size=None,  # the sampler already yields whole batches
+        sampler=sampler,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        prefetch_factor=4 if workers > 0 else None,
+        pin_memory=torch.cuda.is_available() if pin_memory is None else pin_memory,
+    )

@@ -1,0 +1,114 @@
+"""The receptive field (RF), computed layer by layer from the model itself.
+
+For a layer with kernel k, padding p, stride s and dilation d, fed n_in positions whose
+neighbours are j_in input pixels apart ("jump") and each of which sees r_in input pixels:
+
+    k_eff = d * (k - 1) + 1                      a dilated kernel spans k_eff pixels
+    n_out = floor((n_in + 2p - k_eff) / s) + 1   output size
+    j_out = j_in * s                             stride multiplies the jump
+    r_out = r_in + (k_eff - 1) * j_in            each extra tap adds one jump of input
+
+starting from n = image size, j = 1, r = 1. The table follows the convolutions and poolings in
+the order they run, i.e. along the longest chain; a residual shortcut without layers adds none.
+"""
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+
+@dataclass
+class LayerSpec:
+    name: str
+    kernel: int
+    padding: int = 0
+    stride: int = 1
+    dilation: int = 1
+
+
+def _first(value):
+    return value[0] if isinstance(value, (tuple, list)) else value
+
+
+def layer_specs(model, input_size=32, in_channels=3):
+    """The model's convolutions and poolings in the order a forward pass runs them."""
+    specs, hooks = [], []
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            spec = LayerSpec(name, _first(module.kernel_size), _first(module.padding),
+                             _first(module.stride), _first(getattr(module, "dilation", 1)))
+            hooks.append(module.register_forward_hook(lambda m, i, o, spec=spec: specs.append(spec)))
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            device = next(model.parameters()).device
+            model(torch.zeros(1, in_channels, input_size, input_size, device=device))
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    return specs
+
+
+def receptive_field_table(model_or_specs, input_size=32):
+    """One dict a layer: name, kernel, padding, stride, dilation, k_eff, n_in, n_out, j_in, j_out,
+    r_in, r_out. Accepts an nn.Module or a list of LayerSpec / (k, p, s, d) tuples."""
+    if isinstance(model_or_specs, nn.Module):
+        specs = layer_specs(model_or_specs, input_size)
+    else:
+        specs = [s if isinstance(s, LayerSpec) else LayerSpec(str(i + 1), *s) for i, s in enumerate(model_or_specs)]
+    n, j, r = input_size, 1, 1
+    rows = []
+    for spec in specs:
+        k_eff = spec.dilation * (spec.kernel - 1) + 1
+        n_out = (n + 2 * spec.padding - k_eff) // spec.stride + 1
+        j_out = j * spec.stride
+        r_out = r + (k_eff - 1) * j
+        rows.append(dict(name=spec.name, kernel=spec.kernel, padding=spec.padding, stride=spec.stride,
+                         dilation=spec.dilation, k_eff=k_eff, n_in=n, n_out=n_out,
+                         j_in=j, j_out=j_out, r_in=r, r_out=r_out))
+        n, j, r = n_out, j_out, r_out
+    return rows
+
+
+def receptive_field(model_or_specs, input_size=32):
+    """The RF of the last layer's output, in input pixels."""
+    return receptive_field_table(model_or_specs, input_size)[-1]["r_out"]
+
+
+def format_table(rows):
+    """The table as aligned text, the way the course write-ups drew it."""
+    columns = ["name", "kernel", "padding", "stride", "dilation", "k_eff", "n_in", "n_out", "j_in", "j_out", "r_in", "r_out"]
+    widths = {c: max(len(c), *(len(str(row[c])) for row in rows)) for c in columns}
+    line = lambda values: "  ".join(str(v).rjust(widths[c]) if c != "name" else str(v).ljust(widths[c]) for c, v in zip(columns, values))
+    return "\n".join([line(columns)] + [line([row[c] for c in columns]) for row in rows])
+
+
+def measured_receptive_field(features, input_size=96, in_channels=3, samples=4, seed=0):
+    """Measure the RF with gradients: how many input pixels can change the centre output position?
+
+    `features` maps images to a feature map (e.g. `net.features`). The input is larger than the
+    RF, so the region is not clipped at the image border; gradients of several random inputs are
+    summed so that a ReLU that happens to be off does not hide a pixel. Returns (size, heatmap):
+    the side of the square of pixels with a non-zero gradient, and |gradient| as (H, W).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    module = getattr(features, "__self__", features)
+    was_training = module.training if isinstance(module, nn.Module) else None
+    if was_training is not None:
+        module.eval()  # BatchNorm with fixed statistics: one image cannot affect another
+    try:
+        device = next(module.parameters()).device if isinstance(module, nn.Module) else "cpu"
+        x = torch.randn(samples, in_channels, input_size, input_size, generator=generator).to(device).requires_grad_()
+        out = features(x)
+        centre = out[:, :, out.shape[2] // 2, out.shape[3] // 2]
+        centre.sum().backward()
+    finally:
+        if was_training is not None:
+            module.train(was_training)
+    heatmap = x.grad.abs().sum(dim=(0, 1)).cpu()
+    rows = torch.nonzero(heatmap.sum(dim=1)).flatten()
+    cols = torch.nonzero(heatmap.sum(dim=0)).flatten()
+    size = max(int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1))
+    return size, heatmap

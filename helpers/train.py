@@ -1,0 +1,89 @@
+"""The whole training run from the command line: `python -m helpers.train --help`.
+
+    python -m helpers.train                                   # Net, the default recipe, ./data
+    python -m helpers.train --data-root ../shared/data/cifar10-subset --subset 1000 --epochs 2
+    python -m helpers.train --out runs/net --resume           # continue an interrupted run
+
+Writes OUT/metrics.json, OUT/last.pt and OUT/best.pt after every epoch.
+"""
+import argparse
+import sys
+from dataclasses import fields
+
+from helpers import KitError
+from helpers.data import load_cifar10
+from helpers.model import Net, count_parameters
+from helpers.training import Recipe, fit, seed_everything
+
+MODELS = ("net", "attention")
+
+
+def build_model(name="net", norm="batch", dropout=0.0):
+    """The named model with fresh weights (seed first for the same weights every time)."""
+    if name == "net":
+        return Net(norm=norm, dropout=dropout)
+    if name == "attention":
+        from helpers.attention import AttentionNet
+        return AttentionNet()
+    raise KitError(f"unknown model {name!r}: use one of {', '.join(MODELS)}.")
+
+
+def parse_args(argv=None):
+    defaults = Recipe()
+    p = argparse.ArgumentParser(prog="python -m helpers.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-root", help="CIFAR-10 folder (torchvision's, or train/ and test/ class folders); "
+                                       "default: $CIFAR10_ROOT, else ./data with download")
+    p.add_argument("--download", action="store_true", help="download CIFAR-10 into --data-root if it is not there")
+    p.add_argument("--subset", type=int, help="train and test on N class-balanced images a split")
+    p.add_argument("--out", default="runs/net", help="folder for metrics.json, last.pt, best.pt (default: runs/net)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last completed epoch")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--model", default="net", choices=MODELS)
+    p.add_argument("--norm", default="batch", choices=["batch", "group", "layer"], help="normalisation in Net")
+    p.add_argument("--dropout", type=float, default=0.0, help="Dropout2d rate after each block of Net")
+    p.add_argument("--tensorboard", metavar="DIR", help="also log to TensorBoard in DIR (needs tensorboard)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars, only the line per epoch")
+    for f in fields(Recipe):  # every recipe setting is an option: --epochs, --max-lr, --no-flip, ...
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in (bool, "bool"):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            p.add_argument(flag, type=type(f.default), default=f.default, help=f"default: {f.default}")
+    args = p.parse_args(argv)
+    if args.model == "attention" and args.optimizer == defaults.optimizer and args.max_lr == defaults.max_lr:
+        # The attention write-up trained with Adam; its max LR comes from an LR range test.
+        args.optimizer, args.max_lr = "adam", 0.01
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    recipe = Recipe.from_dict(vars(args))
+    try:
+        if args.subset is not None and args.subset <= 0:
+            raise KitError(f"--subset {args.subset} is not possible: ask for a positive number of images a split.")
+        if recipe.batch_size <= 0:
+            raise KitError(f"--batch-size {recipe.batch_size} is not possible: use a positive number such as 512.")
+        if recipe.epochs <= 0:
+            raise KitError(f"--epochs {recipe.epochs} is not possible: train for 1 or more epochs.")
+        data = load_cifar10(args.data_root, download=True if args.download else None, subset=args.subset, seed=recipe.seed)
+        seed_everything(recipe.seed)
+        model = build_model(args.model, args.norm, args.dropout)
+        print(f"{type(model).__name__}: {count_parameters(model):,} parameters; data: {data.description}")
+        history = fit(model, data, recipe, args.out, resume=args.resume, device=args.device,
+                      progress=not args.no_progress, tensorboard_dir=args.tensorboard)
+    except KitError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {args.out}/last.pt holds the last completed epoch; continue with --resume", file=sys.stderr)
+        return 130
+    best = max(history, key=lambda h: h["test_acc"])
+    print(f"best test accuracy {best['test_acc']:.2f}% at epoch {best['epoch']}; final {history[-1]['test_acc']:.2f}%; "
+          f"results in {args.out}/metrics.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""The Albumentations pipelines (Albumentations 2.x) and the normalisation done on the device.
+
+Augmentations work on uint8 HWC images, one image at a time, in the loader's workers. The
+normalisation ((x/255 - mean) / std) is not among them: it runs once per batch on the device,
+where it is one fused tensor operation instead of 512 small NumPy ones, and the batch travels
+as uint8 (a quarter of float32's bytes).
+"""
+import cv2
+import torch
+
+import albumentations as A  # helpers/__init__ has already turned off its online version check
+
+
+def mean_pixel(mean):
+    """The dataset mean as a uint8 RGB fill value: a hole filled with it normalises to zero,
+    so the network sees "no information" there rather than a black patch that is itself a signal."""
+    return tuple(int(round(m * 255)) for m in mean)
+
+
+def train_transforms(mean, flip=True, shift_scale_rotate=True, coarse_dropout=True,
+                     pad_crop=False, to_gray=False, color_jitter=False):
+    """The kit's training augmentation. The first three are on by default (the course's recipe)."""
+    fill = mean_pixel(mean)
+    steps = []
+    if pad_crop:  # pad 4 pixels a side, then take a random 32x32 window: shifts of up to 4 pixels
+        steps += [A.PadIfNeeded(40, 40, border_mode=cv2.BORDER_CONSTANT, fill=fill),
+                  A.RandomCrop(32, 32)]
+    if flip:  # a mirrored cat is a cat; a mirrored image is a new training sample
+        steps.append(A.HorizontalFlip(p=0.5))
+    if shift_scale_rotate:  # Albumentations 2.x's Affine replaces the deprecated ShiftScaleRotate
+        steps.append(A.Affine(translate_percent=(-0.0625, 0.0625), scale=(0.9, 1.1), rotate=(-15, 15),
+                              border_mode=cv2.BORDER_CONSTANT, fill=fill, p=0.5))
+    if coarse_dropout:  # one 16x16 hole: the network must recognise the object from its other parts
+        steps.append(A.CoarseDropout(num_holes_range=(1, 1), hole_height_range=(16, 16),
+                                     hole_width_range=(16, 16), fill=fill, p=0.5))
+    if to_gray:
+        steps.append(A.ToGray(num_output_channels=3, p=0.1))
+    if color_jitter:
+        steps.append(A.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2, hue=0.05, p=0.5))
+    return A.Compose(steps)
+
+
+def test_transforms():
+    """Test images are not augmented: they are only normalised, on the device (see `normalize`)."""
+    return None
+
+
+def normalize(images, mean, std, device, channels_last=False):
+    """uint8 (B, H, W, 3) on any device → normalised float32 (B, 3, H, W) on `device`."""
+    images = images.to(device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255)
+    mean = torch.tensor(mean, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(std, device=device).view(1, 3, 1, 1)
+    images = (images - mean) / std
+    return images.contiguous(memory_format=torch.channels_last) if channels_last else images.contiguous()
+
+
+def denormalize(images, mean, std):
+    """Normalised (B, 3, H, W) → float (B, H, W, 3) in [0, 1], for showing images."""
+    mean = torch.tensor(mean, device=images.device).view(1, 3, 1, 1)
+    std = torch.tensor(std, device=images.device).view(1, 3, 1, 1)
+    return (images * std + mean).clamp(0, 1).permute(0, 2, 3, 1)
