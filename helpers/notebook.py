@@ -1,0 +1,78 @@
+"""What every notebook's first cell needs: Colab installs, the GPU check, smoke mode, figure folder.
+
+Each notebook's first code cell clones the kit on Colab (from REPO_URL, written there too: the
+clone has to happen before this module can be imported) and then calls `setup()`.
+"""
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+# Where the kit lives. A fork changes this and the same line in each notebook's first cell and
+# README's badges (tests/test_notebooks.py checks they agree).
+REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# What Colab may lack or have in an older major version. torch and torchvision are never on
+# this list: Colab's own builds match its GPU and CUDA, and reinstalling them breaks that.
+COLAB_PACKAGES = {"albumentations": "albumentations>=2.0.8,<3", "torchsummary": "torchsummary==1.5.1"}
+
+
+def in_colab():
+    return "google.colab" in sys.modules
+
+
+def smoke_mode():
+    """True under pytest (notebooks/conftest.py sets KIT_SMOKE=1): a small subset, one or two
+    epochs, so that CI runs every notebook in minutes. Opened normally: the full run."""
+    return os.environ.get("KIT_SMOKE") == "1"
+
+
+def _needs_install(module):
+    if importlib.util.find_spec(module) is None:
+        return True
+    if module == "albumentations":  # the kit uses the 2.x API
+        from importlib.metadata import version
+        return int(version("albumentations").split(".")[0]) < 2
+    return False
+
+
+def setup():
+    """Install what Colab lacks, say which device the notebook will use, return smoke mode."""
+    if in_colab():
+        missing = [spec for module, spec in COLAB_PACKAGES.items() if _needs_install(module)]
+        if missing:
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
+    import torch
+
+    if torch.cuda.is_available():
+        print(f"GPU: {torch.cuda.get_device_name(0)}")
+    elif in_colab():
+        print("No GPU: this runtime is CPU-only and training will be slow. "
+              "Runtime > Change runtime type > T4 GPU, then run the notebook again.")
+    else:
+        print(f"No GPU: running on the CPU ({torch.get_num_threads()} threads).")
+    if smoke_mode():
+        print("Smoke mode (KIT_SMOKE=1): a small subset and a short run, to test the notebook, "
+              "not to measure anything.")
+    return smoke_mode()
+
+
+def figure_dir():
+    """Where figures go: the repository's images/ for a real run; a scratch folder in smoke mode,
+    so that a test run never replaces the figures the README shows."""
+    if smoke_mode():
+        return Path(tempfile.mkdtemp(prefix="kit-figures-"))
+    path = REPO_ROOT / "images"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def run_dir(name):
+    """Where a notebook's training run keeps its checkpoints: runs/NAME in the repository (a
+    scratch folder in smoke mode, so a test never touches a student's checkpoints)."""
+    if smoke_mode():
+        return Path(tempfile.mkdtemp(prefix=f"kit-{name}-"))
+    return REPO_ROOT / "runs" / name
