@@ -13,7 +13,7 @@ from dataclasses import fields
 from helpers import KitError
 from helpers.data import load_cifar10
 from helpers.model import Net, count_parameters
-from helpers.training import Recipe, fit, seed_everything
+from helpers.training import Recipe, fit, pick_device, seed_everything
 
 MODELS = ("net", "attention")
 
@@ -67,11 +67,12 @@ def main(argv=None):
             raise KitError(f"--batch-size {recipe.batch_size} is not possible: use a positive number such as 512.")
         if recipe.epochs <= 0:
             raise KitError(f"--epochs {recipe.epochs} is not possible: train for 1 or more epochs.")
+        device = pick_device(args.device)  # before the data: a wrong --device should fail at once
         data = load_cifar10(args.data_root, download=True if args.download else None, subset=args.subset, seed=recipe.seed)
         seed_everything(recipe.seed)
         model = build_model(args.model, args.norm, args.dropout)
         print(f"{type(model).__name__}: {count_parameters(model):,} parameters; data: {data.description}")
-        history = fit(model, data, recipe, args.out, resume=args.resume, device=args.device,
+        history = fit(model, data, recipe, args.out, resume=args.resume, device=device,
                       progress=not args.no_progress, tensorboard_dir=args.tensorboard)
     except KitError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -124,9 +124,14 @@ def make_optimizer(model, recipe):
 
 
 def make_scheduler(optimizer, recipe, steps_per_epoch):
+    if recipe.epochs * steps_per_epoch < 4:
+        raise KitError(f"{recipe.epochs * steps_per_epoch} training steps are too few for OneCycleLR's climb and "
+                       f"descent: train longer, on more images, or with a smaller batch size.")
+    # OneCycleLR's climb needs at least two steps: a tiny smoke run gets them.
+    pct_start = max(recipe.pct_start, 2 / (recipe.epochs * steps_per_epoch))
     return torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=recipe.max_lr, epochs=recipe.epochs, steps_per_epoch=steps_per_epoch,
-        pct_start=recipe.pct_start, div_factor=10, final_div_factor=100, anneal_strategy="cos",
+        pct_start=pct_start, div_factor=10, final_div_factor=100, anneal_strategy="cos",
         cycle_momentum=recipe.optimizer == "sgd")
 
 

@@ -1,0 +1,62 @@
+"""`python -m helpers.train`: bad input gives one line that says what to do and a non-zero exit."""
+import json
+
+import pytest
+import torch
+
+from helpers.model import Net, count_parameters
+from helpers.train import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    return code, capsys.readouterr()
+
+
+def assert_one_line_error(code, captured, *fragments):
+    assert code == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_missing_data_root(capsys, tmp_path):
+    code, out = run(capsys, "--data-root", str(tmp_path / "nope"), "--out", str(tmp_path / "run"))
+    assert_one_line_error(code, out, str(tmp_path / "nope"), "CIFAR10_ROOT", "--download")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--epochs", "0"], "--epochs 0 is not possible"),
+    (["--batch-size", "0"], "--batch-size 0 is not possible"),
+    (["--batch-size", "-8"], "--batch-size -8 is not possible"),
+    (["--subset", "0"], "--subset 0 is not possible"),
+    (["--subset", "100000"], "subset 100000 is not possible"),
+])
+def test_impossible_settings(capsys, subset_root, tmp_path, argv, fragment):
+    code, out = run(capsys, "--data-root", str(subset_root), "--out", str(tmp_path / "run"), *argv)
+    assert_one_line_error(code, out, fragment)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_gpu(capsys, tmp_path):
+    code, out = run(capsys, "--device", "cuda", "--out", str(tmp_path / "run"))
+    assert_one_line_error(code, out, "no CUDA GPU", "--device auto")
+
+
+def test_a_tiny_run_writes_metrics_and_checkpoints(capsys, subset_root, tmp_path):
+    out_dir = tmp_path / "run"
+    code, out = run(capsys, "--data-root", str(subset_root), "--subset", "100", "--epochs", "1",
+                    "--batch-size", "50", "--out", str(out_dir), "--no-progress")
+    assert code == 0, out.err
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    assert metrics["params"] == count_parameters(Net())
+    assert "cifar10-subset" in metrics["data"] and metrics["device"].startswith("CPU")
+    (epoch,) = metrics["epochs"]
+    assert set(epoch) >= {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds"}
+    assert 0 <= epoch["test_acc"] <= 100 and epoch["seconds"] > 0
+    assert (out_dir / "last.pt").exists() and (out_dir / "best.pt").exists()
+    # a second run into the same folder is refused instead of overwriting it
+    code, out = run(capsys, "--data-root", str(subset_root), "--subset", "100", "--epochs", "1",
+                    "--out", str(out_dir), "--no-progress")
+    assert_one_line_error(code, out, "already holds a run", "--resume")

@@ -1,0 +1,146 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from helpers.data import (CLASSES, DataError, Split, balanced_subset, channel_stats, class_counts,
+                          load_cifar10, make_loader, resolve_root)
+from helpers.transforms import train_transforms
+from tests.conftest import make_class_folders
+
+
+def test_subset_root_loads_as_uint8_arrays(subset):
+    assert subset.train.images.shape == (4153, 32, 32, 3)
+    assert subset.test.images.shape == (1017, 32, 32, 3)
+    assert subset.train.images.dtype == np.uint8 and subset.train.labels.dtype == np.int64
+    assert set(np.unique(subset.train.labels)) == set(range(10))
+    assert subset.classes == CLASSES
+    assert "class folders" in subset.description
+    assert sum(class_counts(subset.train).values()) == len(subset.train)
+
+
+def test_mean_and_std_are_computed_from_the_training_split(subset):
+    # CIFAR-10's well-known statistics; the subset is 8% of the training set, so close, not equal.
+    assert np.allclose(subset.mean, (0.491, 0.482, 0.447), atol=0.02)
+    assert np.allclose(subset.std, (0.247, 0.243, 0.261), atol=0.02)
+
+
+def test_channel_stats_by_hand():
+    images = np.zeros((2, 4, 4, 3), np.uint8)
+    images[0] = 255  # half the pixels white, half black: mean 0.5 and std 0.5 in every channel
+    images[:, :, :, 2] = 51  # blue constant 51/255 = 0.2, std 0
+    mean, std = channel_stats(images)
+    assert mean == (0.5, 0.5, 0.2) and std == (0.5, 0.5, 0.0)
+
+
+def test_balanced_subset_is_balanced_and_reproducible(subset):
+    a = balanced_subset(subset.train, 200, seed=1)
+    assert len(a) == 200 and np.all(np.bincount(a.labels) == 20)
+    b = balanced_subset(subset.train, 200, seed=1)
+    c = balanced_subset(subset.train, 200, seed=2)
+    assert np.array_equal(a.images, b.images)
+    assert not np.array_equal(a.images, c.images)
+    # The test split's smallest class (cat) has 91 images: 1000 cannot give 100 a class, so the
+    # other classes make up the difference and the subset still has 1000 images.
+    d = balanced_subset(subset.test, 1000)
+    assert len(d) == 1000 and np.bincount(d.labels).min() == np.bincount(subset.test.labels).min()
+
+
+def test_subset_larger_than_the_data_is_refused(subset_root):
+    with pytest.raises(DataError, match="1,?017 images|has 1017"):
+        load_cifar10(subset_root, subset=2000)
+
+
+def test_root_comes_from_argument_then_environment_then_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("CIFAR10_ROOT", str(tmp_path / "env"))
+    assert resolve_root(tmp_path / "arg") == (tmp_path / "arg", True)
+    assert resolve_root() == (tmp_path / "env", True)
+    monkeypatch.delenv("CIFAR10_ROOT")
+    assert resolve_root()[1] is False and str(resolve_root()[0]) == "data"
+
+
+# ---- bad input: each is one clear error that names the path and the fix ----
+
+def test_missing_root_names_the_path_and_the_ways_out(tmp_path):
+    with pytest.raises(DataError) as error:
+        load_cifar10(tmp_path / "nowhere")
+    message = str(error.value)
+    assert str(tmp_path / "nowhere") in message and "CIFAR10_ROOT" in message and "download" in message
+
+
+def test_missing_class_folder(tmp_path):
+    make_class_folders(tmp_path, classes=CLASSES[:-1])
+    with pytest.raises(DataError, match="lacks class folders truck"):
+        load_cifar10(tmp_path)
+
+
+def test_empty_class_folder(tmp_path):
+    make_class_folders(tmp_path)
+    for f in (tmp_path / "test" / "dog").iterdir():
+        f.unlink()
+    with pytest.raises(DataError, match=r"test/dog is empty"):
+        load_cifar10(tmp_path)
+
+
+def test_unknown_class_folder(tmp_path):
+    make_class_folders(tmp_path)
+    (tmp_path / "train" / "unicorn").mkdir()
+    with pytest.raises(DataError, match="not CIFAR-10 classes: unicorn"):
+        load_cifar10(tmp_path)
+
+
+def test_file_that_is_not_an_image(tmp_path):
+    make_class_folders(tmp_path)
+    (tmp_path / "train" / "cat" / "notes.txt").write_text("not an image")
+    with pytest.raises(DataError, match=r"notes.txt is not a readable image"):
+        load_cifar10(tmp_path)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA"])
+def test_grayscale_and_rgba_images_are_converted_to_rgb(tmp_path, mode):
+    make_class_folders(tmp_path, mode=mode)
+    data = load_cifar10(tmp_path)
+    assert data.train.images.shape == (20, 32, 32, 3)
+    if mode == "L":  # a gray image becomes three equal channels
+        assert np.array_equal(data.train.images[..., 0], data.train.images[..., 2])
+
+
+def test_other_image_sizes_are_refused(tmp_path):
+    make_class_folders(tmp_path, size=64)
+    with pytest.raises(DataError, match="is 64x64, not 32x32"):
+        load_cifar10(tmp_path)
+
+
+def test_jpeg_folders_are_labelled_as_the_jpeg_copy(tmp_path):
+    make_class_folders(tmp_path, suffix=".jpg")
+    assert load_cifar10(tmp_path).description.startswith("CIFAR-10 (JPEG copy")
+
+
+# ---- loaders ----
+
+def small_split(n=64):
+    rng = np.random.default_rng(0)
+    return Split(rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), np.arange(n) % 10)
+
+
+def batches(loader, epoch):
+    loader.sampler.set_epoch(epoch)
+    return [(x.clone(), y.clone()) for x, y in loader]
+
+
+def test_loader_yields_uint8_batches_covering_the_split():
+    loader = make_loader(small_split(), 16, shuffle=True)
+    out = batches(loader, 1)
+    assert [x.shape for x, _ in out] == [torch.Size([16, 32, 32, 3])] * 4
+    assert out[0][0].dtype == torch.uint8
+    assert sorted(torch.cat([y for _, y in out]).tolist()) == sorted((np.arange(64) % 10).tolist())
+
+
+def test_augmented_batches_depend_on_seed_and_epoch_not_on_workers():
+    split, transform = small_split(), train_transforms((0.5, 0.5, 0.5))
+    in_process = make_loader(split, 16, transform, shuffle=True, seed=3, workers=0)
+    two_workers = make_loader(split, 16, transform, shuffle=True, seed=3, workers=2)
+    a, b = batches(in_process, 1), batches(two_workers, 1)
+    assert all(torch.equal(x1, x2) and torch.equal(y1, y2) for (x1, y1), (x2, y2) in zip(a, b))
+    c = batches(in_process, 2)
+    assert not torch.equal(a[0][0], c[0][0])
