@@ -56,7 +56,8 @@ def resolve_root(root=None):
 
 
 def load_cifar10(root=None, download=None, subset=None, seed=0):
-    """Load both splits into memory. `subset=N` keeps N class-balanced images a split.
+    """Load both splits into memory. `subset=N` keeps N class-balanced images a split (all of the
+    test split when it has fewer).
 
     `download=None` downloads only into the default ./data; a root you name must hold the data
     already unless you pass download=True.
@@ -70,7 +71,7 @@ def load_cifar10(root=None, download=None, subset=None, seed=0):
         train, test, description = _read_torchvision(path, download)
     if subset is not None:
         train = balanced_subset(train, subset, seed, "train")
-        test = balanced_subset(test, subset, seed, "test")
+        test = balanced_subset(test, min(subset, len(test)), seed, "test")  # a smaller test split is kept whole
         description += f", subset of {len(train)} train / {len(test)} test images"
     mean, std = channel_stats(train.images)
     return CIFAR10(train, test, CLASSES, description, mean, std)
@@ -99,7 +100,7 @@ def _read_torchvision(path, download):
             f"or set CIFAR10_ROOT to a folder that already has it."
         ) from None
     as_split = lambda ds: Split(np.asarray(ds.data, np.uint8), np.asarray(ds.targets, np.int64))
-    return as_split(train), as_split(test), f"CIFAR-10 (torchvision, {path})"
+    return as_split(train), as_split(test), "CIFAR-10"
 
 
 def _read_class_folder_root(path):
@@ -109,9 +110,9 @@ def _read_class_folder_root(path):
     # The offline stand-in for CIFAR-10 is a JPEG re-encoding: its results must never be read
     # as CIFAR-10 results, so the description says which it is.
     if files and files[0].suffix.lower() in (".jpg", ".jpeg"):
-        name = f"CIFAR-10 (JPEG copy, {path})"
+        name = "CIFAR-10 (JPEG copy)"
     else:
-        name = f"CIFAR-10 class folders ({path})"
+        name = f"CIFAR-10 class folders ({path.resolve().name})"
     return train, test, name
 
 

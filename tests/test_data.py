@@ -47,8 +47,13 @@ def test_balanced_subset_is_balanced_and_reproducible(subset):
 
 
 def test_subset_larger_than_the_data_is_refused(subset_root):
-    with pytest.raises(DataError, match="1,?017 images|has 1017"):
-        load_cifar10(subset_root, subset=2000)
+    with pytest.raises(DataError, match="the train split has 4153 images"):
+        load_cifar10(subset_root, subset=5000)
+
+
+def test_subset_keeps_a_smaller_test_split_whole(subset_root):
+    data = load_cifar10(subset_root, subset=2000)
+    assert len(data.train) == 2000 and len(data.test) == 1017
 
 
 def test_root_comes_from_argument_then_environment_then_default(monkeypatch, tmp_path):

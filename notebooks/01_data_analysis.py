@@ -1,0 +1,266 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/eva-course-kit/cifar10-advanced-convolutions/blob/main/notebooks/01_data_analysis.ipynb)
+#
+# # 01 · The data: CIFAR-10, its statistics and its augmentations
+#
+# Before a network sees a single image we look at the data it will learn from:
+#
+# 1. load CIFAR-10 into memory and say exactly which copy it is;
+# 2. count the images of each class (is accuracy a fair measure here?);
+# 3. compute the per-channel **mean and standard deviation** that normalise the network's input;
+# 4. look at samples of every class and at the distribution of pixel values;
+# 5. see every training **augmentation** of the kit on the same images, before and after, and why
+#    the hole that CoarseDropout cuts is filled with the dataset's mean colour.
+
+# %%
+# Setup. On Colab: fetch the kit (a fork changes REPO_URL) and install only what Colab lacks
+# (never torch or torchvision). Elsewhere the kit is this repository and nothing is installed.
+import os, subprocess, sys
+REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
+if "google.colab" in sys.modules and not os.path.isdir("/content/kit"):
+    subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "/content/kit"], check=True)
+sys.path.insert(0, "/content/kit" if "google.colab" in sys.modules else os.path.abspath(".."))
+from helpers.notebook import setup, figure_dir, run_dir
+SMOKE = setup()
+FIGURES = figure_dir()
+
+# %% [markdown]
+# ## Settings
+#
+# Everything you may change is in the next cell. `DATA_ROOT = None` reads CIFAR-10 from the folder
+# that `$CIFAR10_ROOT` names or, when that is unset too, downloads it into `./data` (170 MB, once).
+# In smoke mode (under the tests) a small balanced subset keeps the notebook fast.
+
+# %%
+DATA_ROOT = None  # None: $CIFAR10_ROOT, else ./data with download
+SUBSET = 500 if SMOKE else None  # N class-balanced images a split; None: the whole data set
+SEED = 0  # which subset, which sample images, which random augmentations
+SAMPLES_PER_CLASS = 8  # images a row in the grid of classes
+AUGMENTED_IMAGES = 6  # images a row in the augmentation grids
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import albumentations as A
+
+from helpers.data import channel_stats, class_counts, load_cifar10
+from helpers.plots import (plot_channel_histograms, plot_class_counts, save_figure, show_augmentations,
+                           show_class_samples, show_images)
+from helpers.transforms import mean_pixel, normalize, train_transforms
+
+# %% [markdown]
+# ## 1. Load the data
+#
+# `load_cifar10` decodes every image once into one `uint8` array of shape (N, 32, 32, 3): height,
+# width, and the three colour channels red, green, blue, each a value from 0 to 255. The whole
+# training split is 50,000 × 32 × 32 × 3 bytes = 150 MB, small enough to keep in memory.
+#
+# `data.description` says which copy was loaded. Keep it with every number and figure: a result on
+# a subset, or on a JPEG re-encoding of CIFAR-10, is not a result on CIFAR-10.
+
+# %%
+data = load_cifar10(DATA_ROOT, subset=SUBSET, seed=SEED)
+print(data.description)
+print(f"train: {data.train.images.shape} {data.train.images.dtype}, labels {data.train.labels.shape}")
+print(f"test:  {data.test.images.shape} {data.test.images.dtype}, labels {data.test.labels.shape}")
+print(f"{len(data.classes)} classes: {', '.join(data.classes)}")
+
+# %% [markdown]
+# ## 2. How many images of each class?
+#
+# If one class had most of the images, a network could score well by always guessing it, and the
+# overall accuracy would hide that. CIFAR-10 is balanced: 5,000 training and 1,000 test images a
+# class, so accuracy is a fair summary and a classifier that guesses scores 10%. (A subset is
+# balanced too: `load_cifar10` takes its images class by class in turn.)
+
+# %%
+train_counts, test_counts = class_counts(data.train, data.classes), class_counts(data.test, data.classes)
+print(f"{'class':<12}{'train':>7}{'test':>7}")
+for name in data.classes:
+    print(f"{name:<12}{train_counts[name]:>7}{test_counts[name]:>7}")
+print(f"{'total':<12}{len(data.train):>7}{len(data.test):>7}")
+
+# %%
+fig = plot_class_counts(train_counts, title=f"Training images per class\n{data.description}")
+save_figure(fig, "class_counts", FIGURES)
+plt.show()
+
+# %% [markdown]
+# ## 3. The per-channel mean and standard deviation
+#
+# The network learns best from inputs centred on zero with a spread of about one, in every
+# channel. So each pixel value $x \in \{0, \dots, 255\}$ of channel $c$ is normalised as
+#
+# $$x' = \frac{x / 255 - \mu_c}{\sigma_c}, \qquad
+#   \mu_c = \frac{1}{NHW} \sum_{n,h,w} \frac{x_{n,h,w,c}}{255}, \qquad
+#   \sigma_c = \sqrt{\frac{1}{NHW} \sum_{n,h,w} \Big(\frac{x_{n,h,w,c}}{255} - \mu_c\Big)^2}$$
+#
+# over all $N$ training images and all $H \times W$ positions.
+#
+# **Why compute them, and why from the training split only?** The test split stands for images the
+# network has never seen: nothing about it may go into training, not even its average colour.
+# And the numbers often typed into code (0.4914, 0.4822, 0.4465 …) belong to one particular copy of
+# CIFAR-10: a subset, a JPEG re-encoding or another data set has its own. Computed, they always
+# match the data that is actually loaded. (`load_cifar10` stores them as `data.mean` and `data.std`.)
+
+# %%
+mean, std = channel_stats(data.train.images)
+test_mean, test_std = channel_stats(data.test.images)
+assert (mean, std) == (data.mean, data.std)  # what load_cifar10 stored is exactly this
+print(f"{'channel':<8}{'train mean':>12}{'train std':>12}{'test mean':>12}{'test std':>12}")
+for c, name in enumerate("RGB"):
+    print(f"{name:<8}{mean[c]:>12.4f}{std[c]:>12.4f}{test_mean[c]:>12.4f}{test_std[c]:>12.4f}")
+
+# %% [markdown]
+# The test statistics are close but not equal: we print them only to see that; training uses the
+# training split's. After normalisation each channel of the training images has mean 0 and
+# standard deviation 1 (`helpers.transforms.normalize` does it on the device, once a batch). To
+# check it without holding the whole split as floats (600 MB), we normalise a random sample of
+# 5,000 training images: close to 0 and 1, not exactly, since a sample is not the whole split.
+
+# %%
+sample = np.random.default_rng(SEED).choice(len(data.train), size=min(5000, len(data.train)), replace=False)
+normalised = normalize(torch.from_numpy(data.train.images[sample]), data.mean, data.std, "cpu")
+for c, name in enumerate("RGB"):
+    print(f"{name}: mean {normalised[:, c].mean():+.4f}, std {normalised[:, c].std():.4f}")
+
+# %% [markdown]
+# ## 4. What the images look like
+#
+# A few random training images of each class, at their real resolution of 32 × 32 pixels. Note how
+# small they are, how often the object is cut by the border or only partly visible, and how
+# similar some classes look (cat and dog, automobile and truck): these are the pairs a network
+# confuses most.
+
+# %%
+fig = show_class_samples(data.train, data.classes, per_class=SAMPLES_PER_CLASS, seed=SEED,
+                         title=f"Random training images per class\n{data.description}")
+save_figure(fig, "class_samples", FIGURES)
+plt.show()
+
+# %% [markdown]
+# ## 5. How the pixel values are distributed
+#
+# One histogram a channel: the share of all training pixels that have each value 0 … 255, with
+# the mean (line) and mean ± one standard deviation (band) from step 3. Blue is darker on average
+# than red and green, which is why each channel gets its own mean and std. The spikes at the ends
+# are pixels clipped to black or white.
+
+# %%
+fig = plot_channel_histograms(data.train.images, data.mean, data.std,
+                              title=f"Pixel values per channel, training split\n{data.description}")
+save_figure(fig, "channel_histograms", FIGURES)
+plt.show()
+
+# %% [markdown]
+# ## 6. The training augmentations
+#
+# Augmentation makes a new variant of each training image every epoch: a mirrored, shifted or
+# partly hidden cat is still a cat. The network cannot memorise pixels it never sees twice, so it
+# has to learn what a cat looks like instead: less overfitting, better test accuracy. Test images
+# are never augmented.
+#
+# `helpers.transforms.train_transforms` builds the kit's pipeline with
+# [Albumentations](https://albumentations.ai) 2.x. Three steps are on by default, three optional:
+#
+# | step | what it does | default |
+# | --- | --- | --- |
+# | PadIfNeeded + RandomCrop | pad to 40 × 40 with the mean colour, cut a random 32 × 32 window: shifts of up to 4 pixels | off |
+# | HorizontalFlip | mirror left-right | on, p = 0.5 |
+# | Affine | shift up to 6.25%, scale 0.9–1.1, rotate up to ±15° (2.x's replacement of ShiftScaleRotate) | on, p = 0.5 |
+# | CoarseDropout | cut one 16 × 16 hole, filled with the dataset's mean colour | on, p = 0.5 |
+# | ToGray | drop the colour | off |
+# | ColorJitter | vary brightness, contrast, saturation and hue | off |
+#
+# We build the pipeline with every step switched on and take the steps out of it, so that the
+# pictures show exactly the arguments that training uses (nothing is copied here):
+
+# %%
+pipeline = train_transforms(data.mean, pad_crop=True, to_gray=True, color_jitter=True)
+step = {type(t).__name__: t for t in pipeline.transforms}
+for name, t in step.items():
+    print(f"{name:<14} p = {t.p}")
+
+# %% [markdown]
+# Now each step on its own, applied to the same images (first row: the originals). To make every
+# effect visible, `show_augmentations` applies a copy of each step with its probability set to
+# p = 1 (see `helpers.plots.always_applied`), seeded so that the picture is the same each run.
+# PadIfNeeded and RandomCrop only make sense together, so they form one row.
+
+# %%
+augmentations = {
+    "HorizontalFlip": step["HorizontalFlip"],
+    "Affine": step["Affine"],
+    "CoarseDropout": step["CoarseDropout"],
+    "PadIfNeeded\n+ RandomCrop": A.Compose([step["PadIfNeeded"], step["RandomCrop"]]),
+    "ToGray": step["ToGray"],
+    "ColorJitter": step["ColorJitter"],
+}
+rng = np.random.default_rng(SEED)
+shown = rng.choice(len(data.train), size=AUGMENTED_IMAGES, replace=False)
+fig = show_augmentations(data.train.images[shown], augmentations, seed=SEED,
+                         title=f"Each training augmentation on the same images (p = 1)\n{data.description}")
+save_figure(fig, "augmentations", FIGURES)
+plt.show()
+
+# %% [markdown]
+# ### Why CoarseDropout fills the hole with the mean colour
+#
+# The hole should tell the network *nothing*: "this part is unknown". After normalisation
+# $x' = (x/255 - \mu_c)/\sigma_c$, a pixel of the mean colour becomes 0 in every channel (up to
+# rounding the mean to whole colour values), the same value a layer's zero padding has, and it
+# adds nothing to any convolution. A black hole
+# would become about $-\mu_c / \sigma_c \approx -2$: a strong, sharp-edged square that the network
+# could learn to react to, a signal of its own that real test images never contain.
+
+# %%
+fill = mean_pixel(data.mean)  # the uint8 RGB colour that CoarseDropout, Affine and PadIfNeeded fill with
+patches = torch.tensor([fill, (0, 0, 0)], dtype=torch.uint8).view(2, 1, 1, 3)  # two one-pixel "images"
+mean_patch, black_patch = normalize(patches, data.mean, data.std, "cpu").flatten(1).tolist()
+for name, values in ((f"mean colour {fill}", mean_patch), ("black (0, 0, 0)", black_patch)):
+    print(f"{name:<26} normalises to R, G, B = {', '.join(f'{v:+.2f}' for v in values)}")
+
+# %% [markdown]
+# ## 7. What training actually sees
+#
+# In training each step fires only with its own probability, so an image may pass unchanged or get
+# several changes at once. Here is one training image sent ten times through the default pipeline
+# (`train_transforms(data.mean)`: flip, Affine, CoarseDropout), as the loader does it every epoch.
+
+# %%
+default_pipeline = train_transforms(data.mean)
+default_pipeline.set_random_seed(SEED)
+image, label = data.train.images[shown[0]], data.train.labels[shown[0]]
+variants = np.stack([image] + [default_pipeline(image=image)["image"] for _ in range(9)])
+fig = show_images(variants, [label] * len(variants), data.classes,
+                  title=f"One image (first) and nine draws of the default training pipeline\n{data.description}")
+save_figure(fig, "training_view", FIGURES)
+plt.show()
+
+# %% [markdown]
+# ## What we know now
+#
+# * The classes are balanced, so accuracy is a fair measure; 10% is chance.
+# * The input is normalised per channel with the mean and std of the training split, computed
+#   from the data that is loaded rather than typed in.
+# * Training images are flipped, shifted/scaled/rotated and partly hidden; the holes are filled with
+#   the mean colour, which normalises to zero.
+#
+# Next, in **02_receptive_field**: how much of a 32 × 32 image one output of the network can see,
+# and what stride, dilation and depthwise separable convolutions change about that.

@@ -1,0 +1,221 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/eva-course-kit/cifar10-advanced-convolutions/blob/main/notebooks/03_model.ipynb)
+#
+# # 03 · The model: `Net`, block by block
+#
+# The course sets the network four constraints: **fewer than 200,000 parameters**, a **receptive
+# field above 44 pixels**, **no max-pooling**, and at least one **depthwise separable** and one
+# **dilated** convolution. This notebook builds the kit's `Net` (helpers/model.py) and checks it:
+#
+# 1. the three building blocks: a conv block, a depthwise separable block, a residual pair;
+# 2. the network stage by stage, C1 – C2 – C3 – C4 – output, with the shape of the data after each;
+# 3. the full layer summary and the parameter count;
+# 4. the four constraints, as assertions;
+# 5. BatchNorm, GroupNorm and LayerNorm: what each normalises over and what each costs;
+# 6. the kit's second model, a small self-attention network.
+
+# %%
+# Setup. On Colab: fetch the kit (a fork changes REPO_URL) and install only what Colab lacks
+# (never torch or torchvision). Elsewhere the kit is this repository and nothing is installed.
+import os, subprocess, sys
+REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
+if "google.colab" in sys.modules and not os.path.isdir("/content/kit"):
+    subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "/content/kit"], check=True)
+sys.path.insert(0, "/content/kit" if "google.colab" in sys.modules else os.path.abspath(".."))
+from helpers.notebook import setup, figure_dir, run_dir
+SMOKE = setup()
+FIGURES = figure_dir()
+
+# %% [markdown]
+# ## Settings
+#
+# Everything you may change is in the next cell. No data and no training: smoke mode changes nothing.
+
+# %%
+SEED = 0  # the random weights and the dummy batch
+NORM = "batch"  # the normalisation in Net: "batch", "group" or "layer" (section 5)
+BATCH_SIZE = 2  # images in the dummy batch that shows the shapes
+INPUT_SIZE = 32  # CIFAR-10 images are 32 x 32
+
+# %%
+import torch
+import torch.nn as nn
+from torchsummary import summary
+
+from helpers.attention import AttentionNet
+from helpers.model import ConvBlock, DepthwiseSeparable, Net, Residual, count_parameters, norm_layer
+from helpers.receptive_field import receptive_field
+
+# %% [markdown]
+# ## 1. The building blocks
+#
+# * **ConvBlock**: a 3 × 3 convolution, a norm, a ReLU. It has $3 \cdot 3 \cdot c_{\text{in}} c_{\text{out}}$
+#   weights and no bias (the norm's shift right after it would make a bias redundant). With stride 2
+#   it halves the map: the network learns how to downsample instead of max-pooling throwing away
+#   three values of every four.
+# * **DepthwiseSeparable**: a 3 × 3 depthwise convolution (`groups = c_in`: one filter per channel,
+#   *where* to look) then a 1 × 1 pointwise convolution (*how* to mix the channels):
+#   $9 c_{\text{in}} + c_{\text{in}} c_{\text{out}}$ weights instead of $9 c_{\text{in}} c_{\text{out}}$.
+# * **Residual**: $\text{out} = x + f(x)$. The shortcut lets the gradient reach the early layers
+#   directly, so a short training run trains the whole depth.
+
+# %%
+conv_block, separable_block = ConvBlock(64, 64), DepthwiseSeparable(64, 64)
+residual_pair = Residual(ConvBlock(64, 64), ConvBlock(64, 64))
+print(f"ConvBlock(64, 64): {count_parameters(conv_block):,} parameters\n{conv_block}\n")
+print(f"DepthwiseSeparable(64, 64): {count_parameters(separable_block):,} parameters\n{separable_block}\n")
+print(f"Residual(ConvBlock(64, 64), ConvBlock(64, 64)): {count_parameters(residual_pair):,} parameters "
+      f"(two ConvBlocks; the shortcut adds none)")
+
+# %% [markdown]
+# ## 2. `Net`, stage by stage
+#
+# Where the maps are large and the channels few (C1, C2), full 3 × 3 convolutions are affordable;
+# where the channels are many (C3, C4), depthwise separable ones keep the parameter count down.
+# Two stride-2 convolutions take the map from 32 × 32 to 8 × 8; a dilated convolution in C4 widens
+# the receptive field without shrinking the map further. Global average pooling turns each of
+# the last 128 maps into one number, and one linear layer maps those to the 10 class scores.
+#
+# A sketch of the data's shape (channels × height × width) on its way through:
+#
+# ```
+# image 3×32×32 ─C1→ 32×32×32 ─C2→ 64×16×16 ─C3→ 128×8×8 ─C4→ 128×8×8 ─GAP→ 128 ─linear→ 10
+# ```
+#
+# The same, measured by sending a dummy batch through the stages one at a time:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(SEED)
+net = Net(norm=NORM)
+x = torch.randn(BATCH_SIZE, 3, INPUT_SIZE, INPUT_SIZE)
+print(f"{'stage':<8}{'output shape':<22}{'parameters':>10}")
+print(f"{'input':<8}{str(tuple(x.shape)):<22}")
+for name in ("c1", "c2", "c3", "c4", "output"):
+    stage = getattr(net, name)
+    x = stage(x)
+    print(f"{name:<8}{str(tuple(x.shape)):<22}{count_parameters(stage):>10,}")
+print(f"{'total':<30}{count_parameters(net):>10,}")
+
+# %% [markdown]
+# ## 3. The whole network, layer by layer
+#
+# `torchsummary` lists every layer with its output shape (−1 stands for the batch size) and its
+# parameters. Most of the budget sits in C2's full 3 × 3 convolutions at 64 channels; the
+# depthwise separable layers of C3 and C4 cost about 17,500 each, at 128 channels.
+
+# %%
+summary(net, (3, INPUT_SIZE, INPUT_SIZE), device="cpu")
+
+# %% [markdown]
+# ## 4. The constraints, checked
+#
+# Each constraint is an assertion on the model object itself, so a change to `helpers/model.py`
+# that breaks one stops this notebook (and the tests). A depthwise convolution is one whose
+# `groups` equals its input channels; a dilated one has `dilation > 1`.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+convs = {name: m for name, m in net.named_modules() if isinstance(m, nn.Conv2d)}
+depthwise = [name for name, m in convs.items() if m.groups == m.in_channels > 1]
+dilated = [name for name, m in convs.items() if m.dilation[0] > 1]
+max_pools = [name for name, m in net.named_modules() if isinstance(m, nn.MaxPool2d)]
+parameters, rf = count_parameters(net), receptive_field(net, input_size=INPUT_SIZE)
+
+assert parameters < 200_000, f"{parameters:,} parameters: over the budget of 200,000"
+assert rf > 44, f"receptive field {rf}: must be more than 44"
+assert not max_pools, f"max-pooling found: {max_pools}"
+assert depthwise and dilated, "needs a depthwise and a dilated convolution"
+
+print(f"parameters:              {parameters:,} (< 200,000)")
+print(f"receptive field:         {rf} pixels (> 44)")
+print(f"max-pooling layers:      {len(max_pools)}")
+print(f"depthwise convolutions:  {len(depthwise)} ({', '.join(depthwise)})")
+print(f"dilated convolutions:    {len(dilated)} ({', '.join(dilated)})")
+
+# %% [markdown]
+# ## 5. BatchNorm, GroupNorm, LayerNorm
+#
+# All three normalise a group of values $x_i$ to mean 0 and variance 1 and then let the network
+# choose the scale and shift back: $y_i = \gamma \, \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta$,
+# with one $\gamma$ and one $\beta$ a channel. They differ in *which* values share a $\mu$ and $\sigma$,
+# for a batch of feature maps of shape (N, C, H, W):
+#
+# | norm | $\mu$, $\sigma$ computed over | depends on the other images in the batch? |
+# | --- | --- | --- |
+# | BatchNorm | one channel, across all N images and all H × W positions | yes: at test time it uses running averages from training |
+# | GroupNorm | one image, one group of channels (the kit: 8 groups), all positions | no |
+# | LayerNorm | one image, all C channels, all positions (GroupNorm with one group) | no |
+#
+# To see it, normalise a random batch with each and look at which means come out as zero:
+
+# %%
+torch.manual_seed(SEED)
+batch = torch.randn(4, 32, 5, 5) * 3 + 2  # N=4 images, C=32 channels, 5x5, mean 2, std 3
+print(f"{'':<10}{'largest |mean| per channel':>28}{'per image':>12}{'per image and group of 4 channels':>36}")
+for norm, name in (("batch", "BatchNorm"), ("group", "GroupNorm"), ("layer", "LayerNorm")):
+    y = norm_layer(norm, 32)(batch)  # training mode: BatchNorm uses this batch's statistics
+    per_channel = y.mean(dim=(0, 2, 3)).abs().max()  # over the batch and positions
+    per_image = y.mean(dim=(1, 2, 3)).abs().max()  # over all channels and positions
+    per_group = y.view(4, 8, 4, 5, 5).mean(dim=(2, 3, 4)).abs().max()  # 8 groups of 4 channels
+    print(f"{name:<10}{per_channel:>28.4f}{per_image:>12.4f}{per_group:>36.4f}")
+
+# %% [markdown]
+# A zero where the norm computes its $\mu$, and only there: BatchNorm zeroes the mean of each channel
+# over the batch, GroupNorm that of each group of channels in each image (and so of each image),
+# LayerNorm that of each whole image, while its groups and channels keep means of their own.
+#
+# The cost is the same: each norm learns a scale $\gamma$ and a shift $\beta$ a channel, so all three
+# `Net`s have the same number of parameters. BatchNorm also keeps *buffers*, the running mean and
+# variance it uses at test time; they are not learnt, but they are saved with the model.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"{'Net(norm=...)':<16}{'parameters':>12}{'buffers':>10}")
+for norm in ("batch", "group", "layer"):
+    model = Net(norm=norm)
+    buffers = sum(b.numel() for b in model.buffers())
+    print(f"{norm!r:<16}{count_parameters(model):>12,}{buffers:>10,}")
+
+# %% [markdown]
+# Which one trains best on CIFAR-10 is measured in **04_training** (same recipe and seed for all three).
+#
+# ## 6. The second model: a small self-attention network
+#
+# `AttentionNet` (helpers/attention.py) is the kit's other model: three 3 × 3 convolutions, global
+# average pooling to a 48-vector per image, four self-attention blocks on that vector, and a linear
+# layer. Its docstring walks through the attention step shape by shape.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(SEED)
+attention_net = AttentionNet()
+scores = attention_net(torch.randn(BATCH_SIZE, 3, INPUT_SIZE, INPUT_SIZE))
+print(f"AttentionNet: {count_parameters(attention_net):,} parameters; "
+      f"a batch of {BATCH_SIZE} images gives scores of shape {tuple(scores.shape)}")
+
+# %% [markdown]
+# ## What we know now
+#
+# * `Net` has 193,514 parameters and a receptive field of 61 pixels; it meets all four constraints.
+# * Strided convolutions replace max-pooling; depthwise separable convolutions make 128 channels
+#   affordable; one dilated convolution adds 16 pixels of receptive field at no cost in resolution.
+# * BatchNorm, GroupNorm and LayerNorm cost the same parameters; they differ in what they average
+#   over, and only BatchNorm depends on the batch.
+#
+# Next, in **04_training**: the training recipe, the learning rate, and the run itself.

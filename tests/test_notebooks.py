@@ -1,0 +1,77 @@
+"""The notebooks as files: each .ipynb and its jupytext .py twin agree, and every link to the
+kit (the setup cell's REPO_URL, the Colab badges) names helpers.notebook.REPO_URL.
+
+Running the notebooks is nbval's job: `pytest --nbval-lax notebooks/`.
+"""
+import difflib
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from helpers.notebook import REPO_URL
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+NOT_NOTEBOOKS = {"conftest.py"}  # .py files in notebooks/ that are not jupytext twins
+IPYNB = sorted(NOTEBOOKS.glob("*.ipynb"))
+PY = sorted(p for p in NOTEBOOKS.glob("*.py") if p.name not in NOT_NOTEBOOKS)
+SLUG = REPO_URL.removeprefix("https://github.com/")  # owner/name
+COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^)\s\"']+")
+
+
+def cells(path):
+    return [(cell.cell_type, cell.source.strip()) for cell in jupytext.read(path).cells]
+
+
+def test_there_are_notebooks():
+    assert IPYNB, "no notebooks found in notebooks/"
+
+
+def test_every_notebook_has_its_twin():
+    assert sorted(p.stem for p in IPYNB) == sorted(p.stem for p in PY), (
+        "each notebooks/NAME.ipynb needs notebooks/NAME.py and vice versa: "
+        "`jupytext --set-formats ipynb,py:percent notebooks/NAME.ipynb` makes the missing one")
+
+
+@pytest.mark.parametrize("ipynb", IPYNB, ids=lambda p: p.stem)
+def test_twins_have_the_same_cells(ipynb):
+    twin = ipynb.with_suffix(".py")
+    if not twin.exists():
+        pytest.skip("no twin (reported by test_every_notebook_has_its_twin)")
+    in_ipynb, in_py = cells(ipynb), cells(twin)
+    if in_ipynb != in_py:
+        as_text = lambda cell_list: [f"--- {kind} cell\n{source}" for kind, source in cell_list]
+        diff = difflib.unified_diff("\n".join(as_text(in_ipynb)).splitlines(), "\n".join(as_text(in_py)).splitlines(),
+                                    ipynb.name, twin.name, n=1, lineterm="")
+        pytest.fail(f"{ipynb.name} and {twin.name} have drifted apart; "
+                    f"`jupytext --sync notebooks/{twin.name}` brings the older file up to date:\n"
+                    + "\n".join(list(diff)[:30]))
+
+
+@pytest.mark.parametrize("ipynb", IPYNB, ids=lambda p: p.stem)
+def test_setup_cell_uses_the_kits_repo_url(ipynb):
+    first_code = next(source for kind, source in cells(ipynb) if kind == "code")
+    assert f'REPO_URL = "{REPO_URL}"' in first_code, (
+        f"{ipynb.name}'s first code cell must set REPO_URL = \"{REPO_URL}\" (helpers/notebook.py)")
+
+
+@pytest.mark.parametrize("ipynb", IPYNB, ids=lambda p: p.stem)
+def test_one_colab_badge_pointing_at_the_notebook_itself(ipynb):
+    notebook_cells = cells(ipynb)
+    links = [link for _, source in notebook_cells for link in COLAB_LINK.findall(source)]
+    expected = f"https://colab.research.google.com/github/{SLUG}/blob/main/notebooks/{ipynb.name}"
+    assert links == [expected], f"{ipynb.name} needs exactly one Colab badge, to {expected}; found {links}"
+    kind, first = notebook_cells[0]
+    assert kind == "markdown" and expected in first, "the badge belongs in the first (markdown) cell"
+
+
+def test_readme_badges_use_the_kits_repo_url():
+    readme = REPO / "README.md"
+    if not readme.exists():
+        pytest.skip("no README.md yet")
+    for link in COLAB_LINK.findall(readme.read_text()):
+        assert link.startswith(f"https://colab.research.google.com/github/{SLUG}/"), (
+            f"README.md's Colab link {link} does not point at {REPO_URL} (helpers/notebook.py)")
+        assert (REPO / link.split("/blob/main/", 1)[-1]).exists(), f"README.md links {link}: no such notebook"
