@@ -15,6 +15,10 @@ import os
 
 # Albumentations asks the internet for a newer version at import; the kit must work offline.
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+# torch's CPU threads (GNU OpenMP) spin for milliseconds after every operation unless told to
+# sleep; on a 2-core machine (Colab) that spinning takes the cores the loader's workers need.
+# It must be set before torch is imported: the notebooks' setup cell imports helpers first.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class KitError(Exception):

@@ -126,11 +126,9 @@ def make_optimizer(model, recipe):
 
 
 def make_scheduler(optimizer, recipe, steps_per_epoch):
-    if recipe.epochs * steps_per_epoch < 4:
-        raise KitError(f"{recipe.epochs * steps_per_epoch} training steps are too few for OneCycleLR's climb and "
-                       f"descent: train longer, on more images, or with a smaller batch size.")
-    # OneCycleLR's climb needs at least two steps: a tiny smoke run gets them.
-    pct_start = max(recipe.pct_start, 2 / (recipe.epochs * steps_per_epoch))
+    # OneCycleLR divides by the length of its climb, pct_start * steps - 1: a tiny smoke run of a
+    # few steps gets a climb of at least 1.5 steps (and at most 3/4 of the run) so it never is zero.
+    pct_start = min(max(recipe.pct_start, 1.5 / (recipe.epochs * steps_per_epoch)), 0.75)
     return torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=recipe.max_lr, epochs=recipe.epochs, steps_per_epoch=steps_per_epoch,
         pct_start=pct_start, div_factor=10, final_div_factor=100, anneal_strategy="cos",
