@@ -5,6 +5,8 @@ normalisation ((x/255 - mean) / std) is not among them: it runs once per batch o
 where it is one fused tensor operation instead of 512 small NumPy ones, and the batch travels
 as uint8 (a quarter of float32's bytes).
 """
+import functools
+
 import cv2
 import torch
 
@@ -52,13 +54,16 @@ def normalize(images, mean, std, device, channels_last=False):
     # then works in place rather than making a new tensor at each step (on a CPU that is a fifth
     # of the time: the main process has less to do while the loader's workers want its cores).
     images = images.to(torch.float32, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
-    mean = torch.tensor(mean, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(std, device=device).view(1, 3, 1, 1)
-    return images.div_(255).sub_(mean).div_(std)
+    return images.div_(255).sub_(_per_channel(tuple(mean), device)).div_(_per_channel(tuple(std), device))
 
 
 def denormalize(images, mean, std):
     """Normalised (B, 3, H, W) → float (B, H, W, 3) in [0, 1], for showing images."""
-    mean = torch.tensor(mean, device=images.device).view(1, 3, 1, 1)
-    std = torch.tensor(std, device=images.device).view(1, 3, 1, 1)
+    mean, std = _per_channel(tuple(mean), images.device), _per_channel(tuple(std), images.device)
     return (images * std + mean).clamp(0, 1).permute(0, 2, 3, 1)
+
+
+@functools.lru_cache(maxsize=16)
+def _per_channel(values, device):
+    """(r, g, b) as a (1, 3, 1, 1) tensor on `device`, made once: not a copy to the GPU every batch."""
+    return torch.tensor(values, device=device).view(1, 3, 1, 1)
