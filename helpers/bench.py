@@ -47,7 +47,7 @@ import albumentations as A  # helpers/__init__ has already turned off its online
 from albumentations.pytorch import ToTensorV2
 
 from helpers import KitError
-from helpers.data import load_cifar10, make_loader, worker_count
+from helpers.data import add_data_options, load_cifar10, make_loader, worker_count
 from helpers.model import Net
 from helpers.training import Recipe, evaluate, make_optimizer, make_scheduler, pick_device, train_epoch
 from helpers.transforms import normalize, train_transforms
@@ -458,10 +458,7 @@ def format_table(results):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-root", help="CIFAR-10 folder (torchvision's, or train/ and test/ class folders); "
-                                       "default: $CIFAR10_ROOT, else ./data with download")
-    p.add_argument("--download", action="store_true", help="download CIFAR-10 into --data-root if it is not there")
-    p.add_argument("--subset", type=int, help="measure on N class-balanced images a split")
+    add_data_options(p, subset_help="measure on N class-balanced images a split")
     p.add_argument("--batch-size", type=int, default=Recipe().batch_size,
                    help=f"the kit's training batch size (default: the recipe's, {Recipe().batch_size}); "
                         f"the seed-style loader keeps {SEED_STYLE_BATCH_SIZE}")

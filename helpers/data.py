@@ -77,6 +77,14 @@ def load_cifar10(root=None, download=None, subset=None, seed=0):
     return CIFAR10(train, test, CLASSES, description, mean, std)
 
 
+def add_data_options(parser, subset_help):
+    """--data-root, --download and --subset, as every command of the kit takes them."""
+    parser.add_argument("--data-root", help="CIFAR-10 folder (torchvision's, or train/ and test/ class folders); "
+                                            "default: $CIFAR10_ROOT, else ./data with download")
+    parser.add_argument("--download", action="store_true", help="download CIFAR-10 into --data-root if it is not there")
+    parser.add_argument("--subset", type=int, help=subset_help)
+
+
 def _read_torchvision(path, download):
     import torchvision  # imported here: class-folder users never need it
 

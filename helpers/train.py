@@ -11,7 +11,7 @@ import sys
 from dataclasses import fields
 
 from helpers import KitError
-from helpers.data import load_cifar10
+from helpers.data import add_data_options, load_cifar10
 from helpers.model import Net, count_parameters
 from helpers.training import Recipe, fit, pick_device, seed_everything
 
@@ -35,10 +35,7 @@ def parse_args(argv=None):
     defaults = Recipe()
     p = argparse.ArgumentParser(prog="python -m helpers.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-root", help="CIFAR-10 folder (torchvision's, or train/ and test/ class folders); "
-                                       "default: $CIFAR10_ROOT, else ./data with download")
-    p.add_argument("--download", action="store_true", help="download CIFAR-10 into --data-root if it is not there")
-    p.add_argument("--subset", type=int, help="train and test on N class-balanced images a split")
+    add_data_options(p, subset_help="train and test on N class-balanced images a split")
     p.add_argument("--out", default="runs/net", help="folder for metrics.json, last.pt, best.pt (default: runs/net)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last completed epoch")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
