@@ -12,7 +12,9 @@ In one run, on the same data, it measures:
      Normalize and ToTensorV2 makes a float tensor per image, the default collate stacks 128 of
      them, 2 workers. Their ratio is the loader speed-up (`loader_speedup_ratio` in the JSON);
   2. the training step of Net (forward, backward, SGD step) on a batch already on the device,
-     which is compute alone: in float32 and, on CUDA, in mixed precision and channels-last;
+     which is compute alone: in float32, then with channels-last memory and mixed precision
+     added one at a time (float16 on CUDA, bfloat16 on a CPU that has it), so that each one's
+     share shows; the last line is how the kit trains;
   3. evaluation as the kit evaluates: the test loader, normalisation on the device, no gradients;
   4. an estimate of one epoch's wall time: 50,000 training images at the slower of 1 and 2 (the
      loader's workers and the device run at the same time, so the slower one sets the pace), plus
@@ -49,7 +51,8 @@ from albumentations.pytorch import ToTensorV2
 from helpers import KitError
 from helpers.data import add_data_options, load_cifar10, make_loader, worker_count
 from helpers.model import Net
-from helpers.training import Recipe, evaluate, make_optimizer, make_scheduler, pick_device, train_epoch
+from helpers.training import (Recipe, autocast, evaluate, lower_precision, make_optimizer, make_scheduler,
+                              pick_device, to_device, train_epoch, WeightAverage)
 from helpers.transforms import normalize, train_transforms
 
 try:
@@ -218,9 +221,9 @@ def measure_kit_loader(data, device, batch_size, workers, seconds):
                          drop_last=len(data.train) > batch_size)  # as `fit` builds it
     batches = endless(loader)
 
-    def deliver():  # as train_epoch receives a batch (channels-last on a GPU, see section 2)
+    def deliver():  # as train_epoch receives a batch (channels-last, see section 2)
         images, labels = next(batches)
-        images = normalize(images, data.mean, data.std, device, channels_last=device.type == "cuda")
+        images = normalize(images, data.mean, data.std, device)
         labels = labels.to(device, non_blocking=True)
         return len(images)
 
@@ -232,16 +235,18 @@ def measure_kit_loader(data, device, batch_size, workers, seconds):
 
 
 # ---- 2. The training step -----------------------------------------------------------------
-# On CUDA the kit trains in mixed precision (float16 matrix products, float32 weights, a gradient
-# scaler against underflow) with channels-last memory, which the tensor cores read fastest.
-# Each is measured on its own so the table shows what each one brings.
+# The kit trains with channels-last memory (what cuDNN's tensor cores and the CPU's oneDNN read
+# fastest) in mixed precision: float16 with a gradient scaler on CUDA, bfloat16 on a CPU with
+# bfloat16 instructions (see training.lower_precision). Each is added on its own so the table
+# shows what each one brings.
 
 def training_settings(device):
-    """(name, mixed precision, channels-last) for each setting to measure; the last is the kit's."""
-    if device.type == "cuda":
-        return [("float32", False, False), ("mixed precision", True, False),
-                ("mixed precision, channels-last", True, True)]
-    return [("float32", False, False)]
+    """(name, lower precision dtype or None, channels-last) for each setting; the last is the kit's."""
+    settings = [("float32", None, False), ("float32, channels-last", None, True)]
+    dtype = lower_precision(device)
+    if dtype is not None:
+        settings.append((f"{str(dtype).removeprefix('torch.')} mixed precision, channels-last", dtype, True))
+    return settings
 
 
 def device_batch(split, batch_size, mean, std, device, channels_last):
@@ -251,18 +256,16 @@ def device_batch(split, batch_size, mean, std, device, channels_last):
     return images, torch.from_numpy(split.labels[indices]).to(device)
 
 
-def measure_training_step(data, device, batch_size, seconds, mixed_precision, channels_last):
+def measure_training_step(data, device, batch_size, seconds, dtype, channels_last):
     torch.manual_seed(0)
     recipe = Recipe()
-    model = Net().to(device).train()
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
+    model = (to_device(Net(), device) if channels_last else Net().to(device)).train()
     optimizer = make_optimizer(model, recipe)
-    scaler = torch.amp.GradScaler("cuda") if mixed_precision else None
+    scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
     images, labels = device_batch(data.train, batch_size, data.mean, data.std, device, channels_last)
 
     def step():  # what train_epoch does with each batch
-        with torch.autocast(device.type, dtype=torch.float16, enabled=mixed_precision):
+        with autocast(device, dtype):
             loss = F.cross_entropy(model(images), labels, label_smoothing=recipe.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
@@ -276,7 +279,8 @@ def measure_training_step(data, device, batch_size, seconds, mixed_precision, ch
 
     # Warm-up: the first steps allocate memory and pick the convolution algorithms.
     result = time_window(step, seconds, device, warmup=5 if device.type == "cuda" else 1)
-    return {**result, "batch_size": batch_size, "mixed_precision": mixed_precision, "channels_last": channels_last}
+    return {**result, "batch_size": batch_size, "precision": str(dtype or torch.float32).removeprefix("torch."),
+            "channels_last": channels_last}
 
 
 # ---- 3. Evaluation ------------------------------------------------------------------------
@@ -285,19 +289,17 @@ def measure_training_step(data, device, batch_size, seconds, mixed_precision, ch
 def measure_evaluation(data, device, batch_size, seconds):
     """As `training.predict` evaluates: the test loader (no workers: it only slices an array),
     normalisation on the device, the forward pass without gradients."""
-    cuda = device.type == "cuda"
-    model = Net().to(device).eval()
-    if cuda:
-        model.to(memory_format=torch.channels_last)
+    model = to_device(Net(), device).eval()
     batches = endless(make_loader(data.test, batch_size))
+    dtype = lower_precision(device)
 
     def step():
         images, labels = next(batches)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=cuda):
-            model(normalize(images, data.mean, data.std, device, channels_last=cuda))
+        with autocast(device, dtype):
+            model(normalize(images, data.mean, data.std, device))
         return len(images)
 
-    result = time_window(step, seconds, device, warmup=3 if cuda else 1)
+    result = time_window(step, seconds, device, warmup=3 if device.type == "cuda" else 1)
     return {**result, "batch_size": batch_size}
 
 
@@ -305,15 +307,18 @@ def measure_evaluation(data, device, batch_size, seconds):
 
 def estimate_epoch(loader, training_step, evaluation):
     """Training: the loader's workers prepare the next batches while the device computes, so the
-    slower of the two sets the pace. Then the test set is evaluated. Each was measured with the
+    slower of the two sets the pace. Then the test set is evaluated: twice with the default
+    recipe's weight average (the average, then the training weights). Each was measured with the
     machine to itself; in a real epoch the main process, which drives the GPU, shares the CPU
     cores with the workers, so on a small machine this is the best case (--measure-epoch times
     a real epoch)."""
     bound_by = "loader" if loader["images_per_second"] < training_step["images_per_second"] else "training step"
     train_speed = min(loader["images_per_second"], training_step["images_per_second"])
     train_seconds = EPOCH_TRAIN_IMAGES / train_speed
-    evaluation_seconds = EPOCH_TEST_IMAGES / evaluation["images_per_second"]
+    evaluations = 2 if Recipe().ema_decay else 1
+    evaluation_seconds = evaluations * EPOCH_TEST_IMAGES / evaluation["images_per_second"]
     return {"train_images": EPOCH_TRAIN_IMAGES, "test_images": EPOCH_TEST_IMAGES, "bound_by": bound_by,
+            "evaluations": evaluations,
             "loader_seconds": EPOCH_TRAIN_IMAGES / loader["images_per_second"],
             "training_step_seconds": EPOCH_TRAIN_IMAGES / training_step["images_per_second"],
             "train_seconds": train_seconds, "evaluation_seconds": evaluation_seconds,
@@ -323,31 +328,31 @@ def estimate_epoch(loader, training_step, evaluation):
 def measure_epoch(data, device, batch_size, workers):
     """Not an estimate: the first two epochs of the default recipe as `fit` runs them, loader and
     evaluation included; the second is timed (the first starts the workers and warms the device)."""
-    cuda = device.type == "cuda"
     recipe = Recipe(batch_size=batch_size)
     torch.manual_seed(recipe.seed)
-    model = Net().to(device)
-    if cuda:
-        model.to(memory_format=torch.channels_last)
+    model = to_device(Net(), device)
     train_loader = make_loader(data.train, batch_size, train_transforms(data.mean, **recipe.augmentations()),
                                shuffle=True, seed=recipe.seed, workers=workers, drop_last=len(data.train) > batch_size)
     test_loader = make_loader(data.test, max(batch_size, 512))
     optimizer = make_optimizer(model, recipe)
     scheduler = make_scheduler(optimizer, recipe, len(train_loader))
-    scaler = torch.amp.GradScaler("cuda") if cuda else None
+    scaler = torch.amp.GradScaler("cuda") if lower_precision(device) == torch.float16 else None
+    average = WeightAverage(model, recipe.ema_decay) if recipe.ema_decay else None
     for epoch in (1, 2):  # of recipe.epochs: the learning rate follows the default schedule
         train_loader.sampler.set_epoch(epoch)
         synchronize(device)
         start = time.perf_counter()
         train_epoch(model, train_loader, optimizer, scheduler, device, data.mean, data.std, recipe, scaler,
-                    progress=False)
+                    progress=False, average=average)
         synchronize(device)
         trained = time.perf_counter()
-        evaluate(model, test_loader, device, data.mean, data.std)
+        for evaluated in (average.model, model) if average else (model,):  # as fit: the average, then the weights
+            evaluate(evaluated, test_loader, device, data.mean, data.std)
         synchronize(device)
         end = time.perf_counter()
     train_images = len(train_loader) * batch_size if train_loader.sampler.drop_last else len(data.train)
-    return {"train_images": train_images, "test_images": len(data.test), "train_seconds": trained - start,
+    return {"train_images": train_images, "test_images": len(data.test), "evaluations": 2 if average else 1,
+            "train_seconds": trained - start,
             "evaluation_seconds": end - trained, "seconds": end - start,
             "train_images_per_second": train_images / (trained - start)}
 
@@ -381,10 +386,10 @@ def run_benchmark(data, device, batch_size=None, workers=None, seconds=5.0, roun
         results["loader_cpu_time_ratio"] = seed_style["cpu_us_per_image"] / kit["cpu_us_per_image"]
     if train:
         results["training_step"] = {}
-        for name, mixed_precision, channels_last in training_settings(device):
+        for name, dtype, channels_last in training_settings(device):
             log(f"measuring the training step, {name} ({seconds:g} s)")
             results["training_step"][name] = fastest([measure_training_step(
-                data, device, batch_size, seconds, mixed_precision, channels_last) for _ in range(rounds)])
+                data, device, batch_size, seconds, dtype, channels_last) for _ in range(rounds)])
         results["kit_training_setting"] = name  # the last setting is the one `fit` uses
         log(f"measuring evaluation ({seconds:g} s)")
         results["evaluation"] = fastest([measure_evaluation(data, device, eval_batch_size, seconds)
@@ -434,20 +439,22 @@ def format_table(results):
                              f"{1000 / step['steps_per_second']:.1f}"))
         evaluation = results["evaluation"]
         lines += ["", row("3. evaluation (test loader, no gradients)", "batch", "", "images/s", "ms/batch"),
-                  row("   " + results["kit_training_setting"].replace("mixed precision", "float16 autocast"),
+                  row("   " + results["kit_training_setting"].replace("mixed precision", "autocast"),
                       evaluation["batch_size"], "", f"{evaluation['images_per_second']:,.0f}",
                       f"{1000 / evaluation['steps_per_second']:.1f}"), ""]
     if "epoch_estimate" in results:
         epoch = results["epoch_estimate"]
-        lines += [f"4. one epoch ({epoch['train_images']:,} training + {epoch['test_images']:,} test images): "
+        times = " (x2: the average and the weights)" if epoch["evaluations"] == 2 else ""
+        lines += [f"4. one epoch ({epoch['train_images']:,} training + {epoch['test_images']:,} test images{times}): "
                   f"about {epoch['seconds']:.1f} s, bound by the {epoch['bound_by']}",
                   f"   training {epoch['train_seconds']:.1f} s (loader alone {epoch['loader_seconds']:.1f} s, "
                   f"training step alone {epoch['training_step_seconds']:.1f} s), "
                   f"evaluation {epoch['evaluation_seconds']:.1f} s"]
     if "measured_epoch" in results:
         epoch = results["measured_epoch"]
+        times = " (x2)" if epoch["evaluations"] == 2 else ""
         lines += ["", f"5. one real epoch, measured ({epoch['train_images']:,} training + {epoch['test_images']:,} "
-                      f"test images): {epoch['seconds']:.1f} s",
+                      f"test images{times}): {epoch['seconds']:.1f} s",
                   f"   training {epoch['train_seconds']:.1f} s ({epoch['train_images_per_second']:,.0f} images/s), "
                   f"evaluation {epoch['evaluation_seconds']:.1f} s"]
     return "\n".join(lines).rstrip()

@@ -215,13 +215,19 @@ def plot_class_counts(counts, title=None):
 def plot_history(history, title=None):
     """Loss and accuracy per epoch, train vs test (`history` as training.fit returns it).
     Train accuracy is measured on augmented images while the weights still change, test accuracy
-    on clean images after the epoch: a test curve above the train curve is normal early on."""
+    on clean images after the epoch: a test curve above the train curve is normal early on. With a
+    weight average, "test" is the average's and a dotted line shows the training weights'."""
     epochs = [h["epoch"] for h in history]
     marker = "o" if len(epochs) <= 30 else None
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+    averaged = all("training_weights_test_acc" in h for h in history)
     for split, style in (("train", "--"), ("test", "-")):
-        loss_ax.plot(epochs, [h[f"{split}_loss"] for h in history], style, marker=marker, label=split)
-        acc_ax.plot(epochs, [h[f"{split}_acc"] for h in history], style, marker=marker, label=split)
+        label = "test (weight average)" if split == "test" and averaged else split
+        loss_ax.plot(epochs, [h[f"{split}_loss"] for h in history], style, marker=marker, label=label)
+        acc_ax.plot(epochs, [h[f"{split}_acc"] for h in history], style, marker=marker, label=label)
+    if averaged:
+        acc_ax.plot(epochs, [h["training_weights_test_acc"] for h in history], ":", marker=marker,
+                    label="test (training weights)")
     loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
     acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
     for ax in (loss_ax, acc_ax):

@@ -47,8 +47,9 @@ def test_transforms():
     return None
 
 
-def normalize(images, mean, std, device, channels_last=False):
-    """uint8 (B, H, W, 3) on any device → normalised float32 (B, 3, H, W) on `device`."""
+def normalize(images, mean, std, device, channels_last=True):
+    """uint8 (B, H, W, 3) on any device → normalised float32 (B, 3, H, W) on `device`, by default
+    channels-last in memory as the kit's models are (see training.to_device)."""
     images = images.to(device, non_blocking=True).permute(0, 3, 1, 2)
     # One copy makes the float tensor, already in the memory layout the model wants; the arithmetic
     # then works in place rather than making a new tensor at each step (on a CPU that is a fifth

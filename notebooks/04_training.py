@@ -67,6 +67,7 @@ COARSE_DROPOUT = True             # one 16x16 hole filled with the mean colour
 PAD_CROP = False                  # pad 4 pixels, crop a random 32x32 window
 TO_GRAY = False
 COLOR_JITTER = False
+EMA_DECAY = 0.99                  # weight average kept each step (section 2); 0 evaluates the training weights
 OPTIMIZER = "sgd"                 # "sgd" or "adam" (Adam wants a max LR about 10x smaller; the range test finds it)
 L1 = 0.0                          # L1 penalty factor, e.g. 5e-5; 0 is off (section 8)
 DROPOUT = 0.0                     # Dropout2d after each block of Net, e.g. 0.05
@@ -119,14 +120,20 @@ def n_epochs(n):  # for the figure titles: "1 epoch", "30 epochs"
 # | `label_smoothing` | 0.1 | the target is 0.91 for the true class and 0.01 for each other one, so the network is not pushed to ever larger logits on images it already gets right. |
 # | `l1` | 0 | factor of an L1 penalty $\lambda_1 \sum \lvert w \rvert$ (section 8) |
 # | `pct_start` | 0.25 | the share of the run spent climbing to `max_lr` |
+# | `ema_decay` | 0.99 | after every step, a **weight average** $\bar w \leftarrow d\,\bar w + (1-d)\,w$ (an exponential moving average; BatchNorm's statistics too). The average is what gets evaluated and saved. Why: at a high LR the weights bounce from wall to wall of a valley of the loss; their average lies nearer its floor. With $d = 0.99$ it spans about the last $1/(1-d) = 100$ steps, one epoch at batch 512. At the end of OneCycle the LR is tiny and both agree; in between, the average tests far better (section 6 draws both). |
+# | `mixed_precision` | True | see below |
 # | `epochs`, `batch_size`, `seed` | knobs | |
 # | `flip`, ... `color_jitter` | knobs | the augmentation switches |
 #
-# With a CUDA GPU, `fit` also trains in mixed precision (float16 with a gradient scaler) and channels-last memory,
-# which the tensor cores of a T4 and newer GPUs run much faster than float32.
+# **Precision and memory layout.** `fit` keeps the weights in float32 but computes the convolutions in a 16-bit
+# format where the hardware is fast at it: float16 on a CUDA GPU (its tensor cores; a gradient scaler multiplies the
+# loss so that small gradients do not round to zero in float16's narrow range), bfloat16 on a CPU with bfloat16
+# instructions (float32's range, so no scaler; on other CPUs it stays float32). Images and weights are stored
+# channels-last (the channels of one pixel side by side), the layout both cuDNN and the CPU's oneDNN read fastest.
+# `python -m helpers.bench` measures what each brings on your machine.
 
 # %%
-recipe = Recipe(epochs=EPOCHS, batch_size=BATCH_SIZE, optimizer=OPTIMIZER, l1=L1, seed=SEED,
+recipe = Recipe(epochs=EPOCHS, batch_size=BATCH_SIZE, optimizer=OPTIMIZER, l1=L1, seed=SEED, ema_decay=EMA_DECAY,
                 flip=FLIP, shift_scale_rotate=SHIFT_SCALE_ROTATE, coarse_dropout=COARSE_DROPOUT,
                 pad_crop=PAD_CROP, to_gray=TO_GRAY, color_jitter=COLOR_JITTER)
 for name, value in asdict(recipe).items():
@@ -238,6 +245,10 @@ print(f"best test accuracy {best['test_acc']:.2f}% at epoch {best['epoch']}; fin
 # test numbers on clean images after each epoch. Early on the test accuracy is often *above* the training accuracy
 # for that reason. A test loss that rises while the training loss keeps falling is overfitting; the augmentation and
 # the short OneCycle run are there to prevent it.
+#
+# **The weight average.** The solid test curve is the weight average's (section 2), the dotted one the training
+# weights' themselves: while the LR is high the training weights' accuracy jumps from epoch to epoch and the average
+# runs well above it; as the LR anneals the two meet.
 
 # %%
 title = f"Net, {recipe.optimizer}, max LR {recipe.max_lr:g}, {n_epochs(len(history))}\n{data.description}"

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from helpers.bench import (SeedStyleCIFAR10, main, measure_epoch, measure_kit_loader, measure_seed_style_loader,
-                           seed_style_transforms)
+                           seed_style_transforms, training_settings)
+from helpers.training import lower_precision
 from helpers.data import balanced_subset
 from tests.conftest import REPO
 
@@ -71,10 +72,16 @@ def test_command_line_measures_everything_and_writes_json(subset_root, tmp_path)
     kit, seed_style = results["loaders"]["kit"], results["loaders"]["seed_style"]
     assert results["loader_speedup_ratio"] == kit["images_per_second"] / seed_style["images_per_second"]
     assert results["loader_cpu_time_ratio"] == seed_style["cpu_us_per_image"] / kit["cpu_us_per_image"]
-    assert list(results["training_step"]) == ["float32"]  # mixed precision and channels-last only on CUDA
+    # float32 first, then channels-last, then (where the CPU has bfloat16) mixed precision: the last is the kit's
+    names = [name for name, _, _ in training_settings(torch.device("cpu"))]
+    assert names[:2] == ["float32", "float32, channels-last"] and len(names) == 2 + (lower_precision(torch.device("cpu")) is not None)
+    assert list(results["training_step"]) == names and results["kit_training_setting"] == names[-1]
     epoch = results["epoch_estimate"]
-    slower = min(kit["images_per_second"], results["training_step"]["float32"]["images_per_second"])
+    slower = min(kit["images_per_second"], results["training_step"][names[-1]]["images_per_second"])
     assert epoch["train_seconds"] == pytest.approx(50_000 / slower)
+    # the default recipe evaluates twice an epoch: its weight average and its training weights
+    assert epoch["evaluations"] == 2
+    assert epoch["evaluation_seconds"] == pytest.approx(2 * 10_000 / results["evaluation"]["images_per_second"])
     assert epoch["seconds"] == pytest.approx(epoch["train_seconds"] + epoch["evaluation_seconds"])
     assert epoch["bound_by"] == ("loader" if slower == kit["images_per_second"] else "training step")
 
@@ -95,5 +102,6 @@ def test_a_real_epoch_is_timed(small):
     tiny = dataclasses.replace(small, train=balanced_subset(small.train, 40), test=balanced_subset(small.test, 20))
     epoch = measure_epoch(tiny, torch.device("cpu"), batch_size=16, workers=0)
     assert epoch["train_images"] == 32 and epoch["test_images"] == 20  # the last, partial batch is dropped
+    assert epoch["evaluations"] == 2  # the weight average and the training weights, as fit evaluates
     assert 0 < epoch["train_seconds"] < epoch["seconds"]
     assert epoch["seconds"] == pytest.approx(epoch["train_seconds"] + epoch["evaluation_seconds"])

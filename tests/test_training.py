@@ -11,10 +11,10 @@ import torch.nn as nn
 
 import helpers.training as training
 from helpers import KitError
-from helpers.data import balanced_subset, load_cifar10
+from helpers.data import balanced_subset, load_cifar10, make_loader
 from helpers.model import Net
-from helpers.training import (CheckpointError, Recipe, fit, l1_penalty, load_checkpoint, pick_device,
-                              save_checkpoint, seed_everything)
+from helpers.training import (CheckpointError, Recipe, WeightAverage, evaluate, fit, l1_penalty, load_checkpoint,
+                              pick_device, save_checkpoint, seed_everything)
 from tests.conftest import REPO
 
 TINY = Recipe(epochs=2, batch_size=50, max_lr=0.1)
@@ -59,6 +59,50 @@ def test_checkpoint_holds_everything_a_resume_needs(tiny, tmp_path):
     state = load_checkpoint(tmp_path / "last.pt", Net())
     assert {"model", "optimizer", "scheduler", "scaler", "rng", "epoch", "history", "recipe", "data"} <= set(state)
     assert state["epoch"] == 1 and (tmp_path / "best.pt").exists() and (tmp_path / "metrics.json").exists()
+
+
+def test_weight_average_follows_the_weights_at_its_decay():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    average = WeightAverage(model, decay=0.9)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    average.steps = 1000  # past the warm-up, where the decay is lowered
+    with torch.no_grad():
+        model[0].weight += 1.0
+    model(torch.randn(8, 3, 5, 5))  # a training-mode pass moves BatchNorm's statistics and its counter
+    average.update(model)
+    state = average.model.state_dict()
+    assert torch.allclose(state["0.weight"], start["0.weight"] + 0.1)  # 0.9 * old + 0.1 * (old + 1)
+    assert torch.allclose(state["1.running_mean"], 0.9 * start["1.running_mean"] + 0.1 * model[1].running_mean)
+    assert state["1.num_batches_tracked"] == 1  # a count is copied, not averaged
+    assert not any(p.requires_grad for p in average.model.parameters())
+
+
+def test_weight_average_forgets_the_random_start_quickly():
+    model = nn.Linear(2, 2)
+    average = WeightAverage(model, decay=0.99)
+    start = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    average.update(model)  # first step: decay (1 + 0) / (10 + 0) = 0.1, so 90% of the new weights
+    assert torch.allclose(average.model.weight, 0.1 * start + 0.9)
+    average.update(model)  # second: decay 2 / 11
+    assert torch.allclose(average.model.weight, 2 / 11 * (0.1 * start + 0.9) + 9 / 11)
+
+
+def test_saved_weights_are_the_evaluated_ones(tiny, tmp_path):
+    """best.pt holds the weight average, whose accuracy the history reports; the training weights
+    are kept beside them for a resume."""
+    history = tiny_run(tiny, tmp_path)
+    model = Net()
+    state = load_checkpoint(tmp_path / "best.pt", model)
+    _, accuracy = evaluate(model, make_loader(tiny.test, 512), torch.device("cpu"), tiny.mean, tiny.std)
+    assert round(accuracy, 2) == max(h["test_acc"] for h in history)
+    assert state["training_model"] is not None and state["average_steps"] == state["epoch"] * (len(tiny.train) // 50)
+    assert all("training_weights_test_acc" in h for h in history)
+    # the last epoch also reports flip test-time augmentation, on its own key
+    load_checkpoint(tmp_path / "last.pt", model)
+    _, with_tta = evaluate(model, make_loader(tiny.test, 512), torch.device("cpu"), tiny.mean, tiny.std, tta=True)
+    assert history[-1]["flip_tta_test_acc"] == round(with_tta, 2) and "flip_tta_test_acc" not in history[0]
 
 
 def test_a_run_is_never_overwritten(tiny, tmp_path):
