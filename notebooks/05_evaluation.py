@@ -62,8 +62,9 @@ GRADCAM_IMAGES = 10               # misclassified images explained with Grad-CAM
 # `load_trained(RUN / "best.pt")` reads the checkpoint safely (`torch.load(..., weights_only=True)`: the file can hold
 # tensors and numbers but no code), rebuilds the model it names (`Net` with the norm, dropout and widths it was trained
 # with), loads the weights and switches to eval mode: BatchNorm uses the running statistics gathered during training
-# instead of the batch's, and dropout is off. The checkpoint also holds the run's history, recipe, and the mean and
-# std of its training images; the test images are normalised with those, exactly as in training.
+# instead of the batch's, and dropout is off. The weights are the run's **weight average** (notebook 04, section 2),
+# the ones whose test accuracy the run reported. The checkpoint also holds the run's history, recipe, and the mean
+# and std of its training images; the test images are normalised with those, exactly as in training.
 
 # %%
 import numpy as np
