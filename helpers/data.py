@@ -246,15 +246,6 @@ class AugmentedBatches(torch.utils.data.Dataset):
         return torch.from_numpy(images), torch.from_numpy(self.split.labels[indices])
 
 
-def single_threaded_worker(worker_id):
-    """Each loader worker runs OpenCV (under Albumentations) on one thread. With a worker a core
-    already, OpenCV's own thread pool only spins on the cores the other workers need: measured
-    on 2 cores, the same augmented batch took 185 CPU µs an image with OpenCV's default threads
-    and 94 with one, at the same wall time."""
-    import cv2
-    cv2.setNumThreads(0)  # 0: run every OpenCV function sequentially in the calling thread
-
-
 def make_loader(split, batch_size, transform=None, shuffle=False, seed=0, workers=None, drop_last=False, pin_memory=None):
     """A DataLoader of uint8 batches. Augmenting loaders use a worker a core, kept alive between
     epochs; plain (test) loaders only slice an array, so they need no workers."""
@@ -267,7 +258,6 @@ def make_loader(split, batch_size, transform=None, shuffle=False, seed=0, worker
         sampler=sampler,
         num_workers=workers,
         persistent_workers=workers > 0,
-        worker_init_fn=single_threaded_worker if workers > 0 else None,
         prefetch_factor=4 if workers > 0 else None,
         pin_memory=torch.cuda.is_available() if pin_memory is None else pin_memory,
     )
