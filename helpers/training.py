@@ -21,10 +21,9 @@ import contextlib
 import copy
 import json
 import os
-import pickle
 import random
 import time
-import zipfile
+import warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -316,9 +315,11 @@ def load_checkpoint(path, model=None, map_location="cpu", weights="model"):
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}: train first (python -m helpers.train --out {path.parent}) or check the path.")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as error:
-        reason = str(error).splitlines()[0][:200]
+        with warnings.catch_warnings():  # a corrupt file can name an odd pickle protocol: the error below says it all
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # corrupt bytes fail in many ways: IndexError, KeyError, UnicodeDecodeError, ...
+        reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
         raise CheckpointError(f"{path} is not a readable checkpoint (truncated, corrupt or not from this kit: {reason}). "
                               f"Delete it and use the other checkpoint of the run, or train again.") from None
     if not isinstance(state, dict) or "model" not in state or "architecture" not in state:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -156,8 +157,12 @@ def test_truncated_and_corrupt_checkpoints_name_the_file(tiny, tmp_path):
     tiny_run(tiny, tmp_path, Recipe(epochs=1, batch_size=50))
     data = (tmp_path / "last.pt").read_bytes()
     (tmp_path / "truncated.pt").write_bytes(data[: len(data) // 2])
-    (tmp_path / "garbage.pt").write_bytes(os.urandom(1000))
-    for name in ("truncated.pt", "garbage.pt"):
+    names = ["truncated.pt"]
+    rng = np.random.default_rng(0)
+    for i in range(300):  # random bytes fail in many ways inside torch.load (IndexError, KeyError, ...)
+        names.append(f"garbage{i}.pt")
+        (tmp_path / names[-1]).write_bytes(rng.integers(0, 256, 1000, dtype=np.uint8).tobytes())
+    for name in names:
         with pytest.raises(CheckpointError, match=f"{name} is not a readable checkpoint"):
             load_checkpoint(tmp_path / name, Net())
     with pytest.raises(CheckpointError, match="no checkpoint at"):
