@@ -331,6 +331,9 @@ def load_checkpoint(path, model=None, map_location="cpu", weights="model"):
                              for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k))
             raise CheckpointError(f"{path} was saved from another model ({diff}): build the model with the "
                                   f"file's settings, or load a checkpoint of this model.")
+        if state.get(weights) is None:  # "training_model" is there only when the run kept a weight average
+            raise CheckpointError(f"{path} holds no {weights} weights: it was saved without a weight average, "
+                                  f"so resume it with --ema-decay 0.")
         try:
             model.load_state_dict(state[weights])
         except RuntimeError as error:
@@ -378,12 +381,9 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
     average = WeightAverage(model, recipe.ema_decay) if recipe.ema_decay else None
     history, start = [], 1
     if resume and last.exists():
-        state = load_checkpoint(last, map_location=device)
+        state = load_checkpoint(last, model, map_location=device, weights="training_model" if average else "model")
         if state["recipe"] and Recipe.from_dict(state["recipe"]) != recipe:
             raise KitError(f"{last} was trained with another recipe ({state['recipe']}): resume with the same options.")
-        if average and state.get("training_model") is None:
-            raise KitError(f"{last} was saved without a weight average: resume it with --ema-decay 0.")
-        load_checkpoint(last, model, map_location=device, weights="training_model" if average else "model")
         if average:
             average.load_state_dict({"model": state["model"], "steps": state["average_steps"]})
         optimizer.load_state_dict(state["optimizer"])

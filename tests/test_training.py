@@ -106,6 +106,14 @@ def test_saved_weights_are_the_evaluated_ones(tiny, tmp_path):
     assert history[-1]["flip_tta_test_acc"] == round(with_tta, 2) and "flip_tta_test_acc" not in history[0]
 
 
+def test_a_run_without_weight_average_resumes_only_without_one(tiny, tmp_path):
+    plain = Recipe(epochs=2, batch_size=50, ema_decay=0)
+    history = tiny_run(tiny, tmp_path, plain)
+    with pytest.raises(KitError, match="resume it with --ema-decay 0"):
+        tiny_run(tiny, tmp_path, Recipe(epochs=2, batch_size=50), resume=True)
+    assert tiny_run(tiny, tmp_path, plain, resume=True) == history  # finished: nothing more to train
+
+
 def test_a_run_is_never_overwritten(tiny, tmp_path):
     tiny_run(tiny, tmp_path, Recipe(epochs=1, batch_size=50))
     with pytest.raises(KitError, match="already holds a run"):
