@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from helpers import KitError
-from helpers.training import CheckpointError, load_checkpoint
+from helpers.training import CheckpointError, load_checkpoint, to_device
 
 
 def load_trained(checkpoint_path, device="cpu"):
@@ -33,7 +33,7 @@ def load_trained(checkpoint_path, device="cpu"):
     except RuntimeError as error:
         raise CheckpointError(f"{path} does not fit the {state['architecture']['class']} it names: "
                               f"{str(error).splitlines()[1:2]}") from None
-    return model.to(device).eval(), state
+    return to_device(model, device).eval(), state  # channels-last, as it was trained
 
 
 def build_from_architecture(architecture, path="the checkpoint"):
