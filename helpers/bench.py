@@ -52,7 +52,7 @@ from helpers import KitError
 from helpers.data import add_data_options, load_cifar10, make_loader, worker_count
 from helpers.model import Net
 from helpers.training import (Recipe, autocast, evaluate, lower_precision, make_optimizer, make_scheduler,
-                              pick_device, to_device, train_epoch, WeightAverage)
+                              optimizer_step, pick_device, to_device, train_epoch, WeightAverage)
 from helpers.transforms import normalize, train_transforms
 
 try:
@@ -267,14 +267,7 @@ def measure_training_step(data, device, batch_size, seconds, dtype, channels_las
     def step():  # what train_epoch does with each batch
         with autocast(device, dtype):
             loss = F.cross_entropy(model(images), labels, label_smoothing=recipe.label_smoothing)
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            loss.backward()
-            optimizer.step()
+        optimizer_step(loss, optimizer, scaler)
         return batch_size
 
     # Warm-up: the first steps allocate memory and pick the convolution algorithms.

@@ -211,6 +211,20 @@ def l1_penalty(model):
 
 # ---- The loops -----------------------------------------------------------------------------
 
+def optimizer_step(loss, optimizer, scaler=None):
+    """Gradients of `loss`, then one optimiser step; through the float16 gradient scaler when
+    there is one (it multiplies the loss so that small gradients survive float16, and divides
+    them back before the step, skipping a step whose gradients overflowed)."""
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+
+
 def train_epoch(model, loader, optimizer, scheduler, device, mean, std, recipe, scaler=None, progress=True,
                 desc="train", average=None):
     """One pass over the training loader, updating `average` (a WeightAverage) after each step.
@@ -228,14 +242,7 @@ def train_epoch(model, loader, optimizer, scheduler, device, mean, std, recipe, 
             logits = model(x)
             loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
             objective = loss + recipe.l1 * l1_penalty(model) if recipe.l1 else loss
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(objective).backward()
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            objective.backward()
-            optimizer.step()
+        optimizer_step(objective, optimizer, scaler)
         if average is not None:
             average.update(model)
         lrs.append(optimizer.param_groups[0]["lr"])
