@@ -164,13 +164,6 @@ class WeightAverage:
             else:  # BatchNorm's count of batches seen
                 average.copy_(current)
 
-    def state_dict(self):
-        return {"model": self.model.state_dict(), "steps": self.steps}
-
-    def load_state_dict(self, state):
-        self.model.load_state_dict(state["model"])
-        self.steps = state["steps"]
-
 
 # ---- Optimiser, schedule, regularisation ------------------------------------------------------
 
@@ -392,7 +385,8 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
         if state["recipe"] and Recipe.from_dict(state["recipe"]) != recipe:
             raise KitError(f"{last} was trained with another recipe ({state['recipe']}): resume with the same options.")
         if average:
-            average.load_state_dict({"model": state["model"], "steps": state["average_steps"]})
+            average.model.load_state_dict(state["model"])
+            average.steps = state["average_steps"]
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         if scaler is not None and state["scaler"]:
