@@ -5,12 +5,13 @@
     python -m helpers.bench --data-root ../shared/data/cifar10-subset --seconds 1 --skip-train
 
 In one run, on the same data, it measures:
-  1. the input pipeline: how many images a second the kit's training loader (full training
-     augmentation, uint8 batches, normalised on the device) delivers to the device, and the same
-     for a seed-style loader built as the course's write-ups built theirs: torchvision's CIFAR10
-     hands out PIL images, np.array turns them back into arrays, an Albumentations Compose with
-     Normalize and ToTensorV2 makes a float tensor per image, the default collate stacks 128 of
-     them, 2 workers. Their ratio is the loader speed-up (`loader_speedup_ratio` in the JSON);
+  1. the input pipeline: how many images a second the kit's training loader (the course's whole
+     augmentation pipeline, flip + Affine + CoarseDropout; uint8 batches, normalised on the
+     device) delivers to the device, and the same for a seed-style loader built as the course's
+     write-ups built theirs: torchvision's CIFAR10 hands out PIL images, np.array turns them back
+     into arrays, an Albumentations Compose with Normalize and ToTensorV2 makes a float tensor per
+     image, the default collate stacks 128 of them, 2 workers. Their ratio is the loader
+     speed-up (`loader_speedup_ratio` in the JSON);
   2. the training step of Net (forward, backward, SGD step) on a batch already on the device,
      which is compute alone: in float32, then with channels-last memory and mixed precision
      added one at a time (float16 on CUDA, bfloat16 on a CPU that has it), so that each one's

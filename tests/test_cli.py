@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from helpers.model import Net, count_parameters
-from helpers.train import main
+from helpers.train import main, parse_args
+from helpers.training import Recipe
 
 
 def run(capsys, *argv):
@@ -19,6 +20,22 @@ def assert_one_line_error(code, captured, *fragments):
     assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
     for fragment in fragments:
         assert fragment in lines[0]
+
+
+def recipe_of(*argv):
+    return Recipe.from_dict(vars(parse_args(list(argv))))
+
+
+def test_no_option_is_the_default_recipe():
+    assert recipe_of() == Recipe()
+
+
+def test_every_augmentation_switches_on_and_off_from_the_command_line():
+    # CoarseDropout is off in the default recipe: --coarse-dropout must bring the course's pipeline back
+    for name in Recipe().augmentations():
+        flag = name.replace("_", "-")
+        assert recipe_of(f"--{flag}").augmentations()[name] is True
+        assert recipe_of(f"--no-{flag}").augmentations()[name] is False
 
 
 def test_missing_data_root(capsys, tmp_path):
