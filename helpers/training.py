@@ -12,9 +12,9 @@ The default recipe, and why:
     not limit the model's capacity, it only fights the normalisation.
   * Label smoothing 0.1: the target is 0.91 for the true class and 0.01 for the others, so the
     network is not pushed to ever larger logits on images it already gets right.
-  * Augmentation: HorizontalFlip and Affine (Albumentations' ShiftScaleRotate). The course's third step,
-    CoarseDropout, is a switch left off: measured on this small network over 30 epochs it cost more
-    accuracy than it protected (helpers/transforms.py has it, notebook 01 shows it).
+  * Augmentation: HorizontalFlip and Affine (2.x's ShiftScaleRotate). The course's third step,
+    CoarseDropout, is a switch left off: measured on this small network over 30 epochs, it cost
+    more accuracy than it protected (helpers/transforms.py has it, notebook 01 shows it).
   * An exponential moving average (EMA) of the weights is what gets evaluated and saved: at a high
     LR the weights jump around a minimum, their average sits nearer its centre (see WeightAverage).
   * Lower precision where the hardware computes it fast: float16 with a gradient scaler on a CUDA

@@ -243,13 +243,13 @@ for name, values in ((f"mean colour {fill}", mean_patch), ("black (0, 0, 0)", bl
 #
 # In training each step fires only with its own probability, so an image may pass unchanged or get
 # several changes at once. Here is one training image sent ten times through the course's pipeline
-# (`train_transforms(data.mean)`: flip, Affine, CoarseDropout), as the loader does it every epoch when all three are on.
+# (`train_transforms(data.mean)`: flip, Affine, CoarseDropout), as the loader does every epoch when all three are on.
 
 # %%
-default_pipeline = train_transforms(data.mean)
-default_pipeline.set_random_seed(SEED)
+course_pipeline = train_transforms(data.mean)
+course_pipeline.set_random_seed(SEED)
 image, label = data.train.images[shown[0]], data.train.labels[shown[0]]
-variants = np.stack([image] + [default_pipeline(image=image)["image"] for _ in range(9)])
+variants = np.stack([image] + [course_pipeline(image=image)["image"] for _ in range(9)])
 fig = show_images(variants, [label] * len(variants), data.classes,
                   title=f"One image (first) and nine draws of the course's training pipeline\n{data.description}")
 save_figure(fig, "training_view", FIGURES)
