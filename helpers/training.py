@@ -61,8 +61,9 @@ class Recipe:
     seed: int = 0
     flip: bool = True
     shift_scale_rotate: bool = True
-    # CoarseDropout is off: with it on, this 193k-parameter network ended 0.3 and 0.5 points lower after 30 epochs
-    # and 1.5 and 2.3 lower at epoch 10, seeds 0 and 1 (README, "What each change brought"); --coarse-dropout puts it back.
+    # CoarseDropout is off: with it on, this 193k-parameter network ended 0.3 and 0.5 points lower after 30
+    # epochs and 1.5 and 2.3 lower at epoch 10, seeds 0 and 1 (README, "What each change brought").
+    # --coarse-dropout puts it back.
     coarse_dropout: bool = False
     pad_crop: bool = False
     to_gray: bool = False
