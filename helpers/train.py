@@ -19,13 +19,20 @@ MODELS = ("net", "attention")
 ADAM_MAX_LR = 0.01  # from an LR range test with Adam (notebook 04): the loss is lowest near 0.1
 
 
-def build_model(name="net", norm="batch", dropout=0.0):
-    """The named model with fresh weights (seed first for the same weights every time)."""
+def build_model(name="net", norm="batch", dropout=0.0, widths=None):
+    """The named model with fresh weights (seed first for the same weights every time).
+    `widths`: the channels of Net's C1-C4, None for Net's own."""
     if name == "net":
-        return Net(norm=norm, dropout=dropout)
+        if widths is None:
+            return Net(norm=norm, dropout=dropout)
+        if len(widths) != 4 or min(widths) <= 0:
+            raise KitError(f"--widths {' '.join(map(str, widths))} is not possible: give four positive channel "
+                           f"counts, for C1 C2 C3 C4, such as 32 64 128 128.")
+        return Net(norm=norm, dropout=dropout, widths=tuple(widths))
     if name == "attention":
-        if norm != "batch" or dropout:
-            raise KitError("--norm and --dropout are settings of Net; the attention model has neither: leave them out.")
+        if norm != "batch" or dropout or widths is not None:
+            raise KitError("--norm, --dropout and --widths are settings of Net; the attention model has none of "
+                           "them: leave them out.")
         from helpers.attention import AttentionNet
         return AttentionNet()
     raise KitError(f"unknown model {name!r}: use one of {', '.join(MODELS)}.")
@@ -42,6 +49,8 @@ def parse_args(argv=None):
     p.add_argument("--model", default="net", choices=MODELS)
     p.add_argument("--norm", default="batch", choices=["batch", "group", "layer"], help="normalisation in Net")
     p.add_argument("--dropout", type=float, default=0.0, help="Dropout2d rate after each block of Net")
+    p.add_argument("--widths", type=int, nargs=4, metavar=("C1", "C2", "C3", "C4"),
+                   help="channels of Net's four blocks (default: 32 64 128 128); the course's budget is 200,000 parameters")
     p.add_argument("--tensorboard", metavar="DIR", help="also log to TensorBoard in DIR (needs tensorboard)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars, only the line per epoch")
     p.add_argument("--optimizer", choices=["sgd", "adam"], help="default: sgd for net, adam for attention")
@@ -76,7 +85,7 @@ def main(argv=None):
         device = pick_device(args.device)  # before the data: a wrong --device should fail at once
         data = load_cifar10(args.data_root, download=True if args.download else None, subset=args.subset, seed=recipe.seed)
         seed_everything(recipe.seed)
-        model = build_model(args.model, args.norm, args.dropout)
+        model = build_model(args.model, args.norm, args.dropout, args.widths)
         print(f"{type(model).__name__}: {count_parameters(model):,} parameters; data: {data.description}")
         history = fit(model, data, recipe, args.out, resume=args.resume, device=device,
                       progress=not args.no_progress, tensorboard_dir=args.tensorboard)

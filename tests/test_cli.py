@@ -4,8 +4,9 @@ import json
 import pytest
 import torch
 
+from helpers import KitError
 from helpers.model import Net, count_parameters
-from helpers.train import main, parse_args
+from helpers.train import build_model, main, parse_args
 from helpers.training import Recipe
 
 
@@ -38,6 +39,23 @@ def test_every_augmentation_switches_on_and_off_from_the_command_line():
         assert recipe_of(f"--no-{flag}").augmentations()[name] is False
 
 
+def test_widths_build_the_net_they_name():
+    net = build_model("net", widths=[40, 64, 128, 96])
+    assert net.config["widths"] == [40, 64, 128, 96]
+    assert count_parameters(net) == count_parameters(Net(widths=(40, 64, 128, 96))) != count_parameters(Net())
+    assert parse_args(["--widths", "40", "64", "128", "96"]).widths == [40, 64, 128, 96]
+    assert parse_args([]).widths is None  # None: Net's own widths
+
+
+@pytest.mark.parametrize("model, widths, fragment", [
+    ("net", [32, 0, 128, 128], "--widths 32 0 128 128 is not possible"),
+    ("attention", [32, 64, 128, 128], "settings of Net"),
+])
+def test_impossible_widths(model, widths, fragment):
+    with pytest.raises(KitError, match=fragment):
+        build_model(model, widths=widths)
+
+
 def test_missing_data_root(capsys, tmp_path):
     code, out = run(capsys, "--data-root", str(tmp_path / "nope"), "--out", str(tmp_path / "run"))
     assert_one_line_error(code, out, str(tmp_path / "nope"), "CIFAR10_ROOT", "--download")
@@ -64,10 +82,11 @@ def test_cuda_without_gpu(capsys, tmp_path):
 def test_a_tiny_run_writes_metrics_and_checkpoints(capsys, subset_root, tmp_path):
     out_dir = tmp_path / "run"
     code, out = run(capsys, "--data-root", str(subset_root), "--subset", "100", "--epochs", "1",
-                    "--batch-size", "50", "--out", str(out_dir), "--no-progress")
+                    "--batch-size", "50", "--widths", "8", "16", "32", "32", "--out", str(out_dir), "--no-progress")
     assert code == 0, out.err
     metrics = json.loads((out_dir / "metrics.json").read_text())
-    assert metrics["params"] == count_parameters(Net())
+    assert metrics["params"] == count_parameters(Net(widths=(8, 16, 32, 32)))
+    assert metrics["model"]["widths"] == [8, 16, 32, 32]
     assert "cifar10-subset" in metrics["data"] and metrics["device"].startswith("CPU")
     (epoch,) = metrics["epochs"]
     assert set(epoch) >= {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds"}
