@@ -65,10 +65,13 @@ class Residual(nn.Module):
         return x + self.body(x)
 
 
+WIDTHS = (32, 64, 128, 128)  # channels of C1, C2, C3, C4
+
+
 class Net(nn.Module):
     """The kit's flagship: C1-C2-C3-C4-output, no max-pooling, under 200,000 parameters."""
 
-    def __init__(self, norm="batch", dropout=0.0, widths=(32, 64, 128, 128), num_classes=10):
+    def __init__(self, norm="batch", dropout=0.0, widths=WIDTHS, num_classes=10):
         super().__init__()
         c1, c2, c3, c4 = widths
         block = lambda *a, **k: ConvBlock(*a, norm=norm, dropout=dropout, **k)

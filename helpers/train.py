@@ -12,7 +12,7 @@ from dataclasses import fields
 
 from helpers import KitError
 from helpers.data import add_data_options, load_cifar10
-from helpers.model import Net, count_parameters
+from helpers.model import WIDTHS, Net, count_parameters
 from helpers.training import Recipe, fit, pick_device, seed_everything
 
 MODELS = ("net", "attention")
@@ -27,7 +27,7 @@ def build_model(name="net", norm="batch", dropout=0.0, widths=None):
             return Net(norm=norm, dropout=dropout)
         if len(widths) != 4 or min(widths) <= 0:
             raise KitError(f"--widths {' '.join(map(str, widths))} is not possible: give four positive channel "
-                           f"counts, for C1 C2 C3 C4, such as 32 64 128 128.")
+                           f"counts, for C1 C2 C3 C4, such as {' '.join(map(str, WIDTHS))}.")
         return Net(norm=norm, dropout=dropout, widths=tuple(widths))
     if name == "attention":
         if norm != "batch" or dropout or widths is not None:
@@ -50,7 +50,8 @@ def parse_args(argv=None):
     p.add_argument("--norm", default="batch", choices=["batch", "group", "layer"], help="normalisation in Net")
     p.add_argument("--dropout", type=float, default=0.0, help="Dropout2d rate after each block of Net")
     p.add_argument("--widths", type=int, nargs=4, metavar=("C1", "C2", "C3", "C4"),
-                   help="channels of Net's four blocks (default: 32 64 128 128); the course's budget is 200,000 parameters")
+                   help=f"channels of Net's four blocks (default: {' '.join(map(str, WIDTHS))}); "
+                        f"the course's budget is 200,000 parameters")
     p.add_argument("--tensorboard", metavar="DIR", help="also log to TensorBoard in DIR (needs tensorboard)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars, only the line per epoch")
     p.add_argument("--optimizer", choices=["sgd", "adam"], help="default: sgd for net, adam for attention")
