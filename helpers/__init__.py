@@ -1,15 +1,24 @@
 """The course kit's helpers: one concept a module, imported by the notebooks.
 
-    data              CIFAR-10 as uint8 arrays in memory, subsets, mean/std, batch loaders
+    data              CIFAR-10 as uint8 arrays in memory, subsets, mean/std
     transforms        the Albumentations pipelines and the on-device normalisation
+    loader            batches, augmented and normalised, on the device
     model             the flagship `Net` and its building blocks
     attention         a small self-attention network (one write-up's model)
-    receptive_field   the receptive-field table, computed from any model
-    training          train/test loops, optimiser, OneCycleLR, checkpoints, LR range test
-    evaluation        predictions, class-wise accuracy, confusion matrix, Grad-CAM
-    plots             curves, image grids, galleries
+    registry          the models by name, and rebuilt from a checkpoint's description
+    receptive_field   the receptive-field table, computed from any model, and measured
+    recipe            the training recipe: optimiser, OneCycleLR, weight decay, L1
+    device            device, precision, memory layout, seed
+    weight_average    the exponential moving average of the weights that is evaluated
+    loops             the training step, the epoch, predictions, and the whole run (`fit`)
+    checkpoints       checkpoints and metrics.json, written atomically; trained models loaded back
+    lr_range_test     Leslie Smith's LR range test
+    evaluation        class-wise accuracy, confusion matrix, misclassified images
+    grad_cam          where in an image the evidence for a class lies
+    plots, galleries  charts, and grids of images
+    notebook          the notebooks' setup cell
     train             `python -m helpers.train`: the whole run from the command line
-    bench             `python -m helpers.bench`: input pipeline and training-step speed
+    bench             `python -m helpers.bench`: input pipeline and training-step speed (benchmark/)
 """
 import os
 

@@ -18,45 +18,9 @@ The attention step, for a batch of B images (`AttentionBlock.forward` follows it
     z = attn v                (B, 8)      z[i] = Σ_j attn[i, j] v[j]
     out = z Wo                (B, 48)     back to the width of x (Wo: 8x48)
 
-The write-up writes Z = V·AM; here z = attn v, so that each z[i] is a weighted average of the
-values (row i of the map sums to 1). The "tokens" are the 8 entries of one image's query, key and
-value: an image's features attend to each other; images do not attend to other images.
-
-Where the √8 goes. The write-up wrote SoftMax(QᵀK)/√8; Vaswani et al. (2017) write
-SoftMax(QKᵀ/√d). They are not the same model: dividing after the softmax only shrinks every output
-by a constant (the next linear layer can undo that), so it changes nothing that matters, and the
-softmax still sees the raw products. Large raw scores saturate the softmax (one entry near 1, the
-rest near 0), and a saturated softmax passes almost no gradient. Dividing before the softmax keeps
-the scores small so the attention stays soft and trainable. This model divides first, as Vaswani.
-(In Vaswani the √d corrects the variance of a dot product of d terms; here each score is a single
-product q[i] * k[j], so √8 acts as a fixed temperature that softens the map.)
-
-Residual. The write-up chains the four blocks plainly: x → block(x). With `residual=True` each
-block adds its output to its input, x → x + block(x), as in a transformer. A quick comparison
-(2,000 training images of the exact-pixel CIFAR-10 subset the tests use, 5 epochs, AdamW with
-OneCycle at max LR 0.01, batch 128, the kit's augmentation, CPU, seed 0, one run each; accuracy on
-the subset's 1,017 held-out images):
-
-                                 train loss, epoch 1 → 5    test accuracy, epoch 1 → 5
-    plain     x → block(x)       2.275 → 2.051              17.5% → 18.7% (best 20.8%)
-    residual  x → x + block(x)   2.200 → 1.881              21.1% → 32.7% (best 32.8%)
-
-The residual helps: the shortcut hands the pooled conv features straight to the classifier and
-gives the gradient a path around each block, where without it every signal must pass through four
-softmaxes. So `residual=True` is the default; `residual=False` is the write-up's model as written.
-
-Parameters: 25,690 (the write-up says about 25,700):
-
-    convs       3·16·9 + 16·32·9 + 32·48·9 = 432 + 4,608 + 13,824   18,864
-    BatchNorms  scale and shift: 2·(16 + 32 + 48)                      192
-    attention   4 blocks · (Q, K, V: 3·48·8 + out: 8·48) = 4 · 1,536  6,144
-    output      48·10 weights + 10 biases                              490
-                                                                    ------
-                                                                    25,690
-
-The convs have no bias (the BatchNorm's shift right after does that job) and neither have the
-attention's four linear layers (the write-up writes X·K, a plain matrix product). With biases on
-those it would be 26,074 (96 more for the convs, 4 · (3·8 + 48) = 288 for the attention).
+The "tokens" are the 8 entries of one image's query, key and value: an image's features attend
+to each other; images do not attend to other images. Why the √8 comes before the softmax, what
+the residual brings, and where the 25,690 parameters sit: notebook 03, section 6.
 """
 import math
 

@@ -1,4 +1,4 @@
-"""CIFAR-10 in memory: load once as uint8, take balanced subsets, compute mean and std, batch it.
+"""CIFAR-10 in memory: load once as uint8, take balanced subsets, compute mean and std.
 
 Two layouts are read:
   * torchvision's CIFAR-10 (`cifar-10-batches-py/` under the root, downloaded if allowed);
@@ -7,20 +7,20 @@ Two layouts are read:
 
 Either way every image is decoded once into one uint8 array of shape (N, 32, 32, 3): 50,000
 CIFAR-10 images are 150 MB, and slicing an array is far cheaper than opening files per sample.
+Batches of it: loader.py.
 """
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, UnidentifiedImageError
 
 from helpers import KitError
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 IMAGE_SIZE = 32
-DEFAULT_ROOT = "./data"
+DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "data"  # the kit's data/ folder (ignored by git)
 
 
 class DataError(KitError):
@@ -47,7 +47,8 @@ class CIFAR10:
 
 
 def resolve_root(root=None):
-    """The data root: the argument, else $CIFAR10_ROOT, else ./data. Returns (path, was_given)."""
+    """The data root: the argument, else $CIFAR10_ROOT, else the kit's data/ folder (every notebook
+    and command shares it). Returns (path, was_given)."""
     if root is not None:
         return Path(root).expanduser(), True
     if os.environ.get("CIFAR10_ROOT"):
@@ -59,7 +60,7 @@ def load_cifar10(root=None, download=None, subset=None, seed=0):
     """Load both splits into memory. `subset=N` keeps N class-balanced images a split (all of the
     test split when it has fewer).
 
-    `download=None` downloads only into the default ./data; a root you name must hold the data
+    `download=None` downloads only into the default data/ folder; a root you name must hold the data
     already unless you pass download=True.
     """
     path, was_given = resolve_root(root)
@@ -80,7 +81,7 @@ def load_cifar10(root=None, download=None, subset=None, seed=0):
 def add_data_options(parser, subset_help):
     """--data-root, --download and --subset, as every command of the kit takes them."""
     parser.add_argument("--data-root", help="CIFAR-10 folder (torchvision's, or train/ and test/ class folders); "
-                                            "default: $CIFAR10_ROOT, else ./data with download")
+                                            "default: $CIFAR10_ROOT, else the kit's data/ folder, downloaded there once")
     parser.add_argument("--download", action="store_true", help="download CIFAR-10 into --data-root if it is not there")
     parser.add_argument("--subset", type=int, help=subset_help)
 
@@ -193,71 +194,3 @@ def channel_stats(images):
 
 def class_counts(split, classes=CLASSES):
     return {name: int((split.labels == i).sum()) for i, name in enumerate(classes)}
-
-
-# ---- Loading batches -------------------------------------------------------------------------
-# A standard loader asks the dataset for one image at a time, builds a float tensor per image and
-# collates 128 of them. Here a worker is handed a whole batch of indices, augments the uint8
-# images and returns one uint8 array: a quarter of the bytes to move, and the normalisation is
-# done once per batch on the device (see transforms.normalize).
-
-
-def worker_count():
-    """One worker a CPU core this process may use (Colab: 2)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-class BatchSampler:
-    """Yields (epoch, batch_number, indices). The order is a function of (seed, epoch) alone, so a
-    resumed run sees the very batches an uninterrupted run would."""
-
-    def __init__(self, n, batch_size, shuffle, seed=0, drop_last=False):
-        if batch_size <= 0:
-            raise KitError(f"batch size {batch_size} is not possible: use a positive number such as 128 or 512.")
-        self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = n, batch_size, shuffle, seed, drop_last
-        self.epoch = 0
-
-    def set_epoch(self, epoch):
-        self.epoch = epoch
-
-    def __len__(self):
-        return self.n // self.batch_size if self.drop_last else -(-self.n // self.batch_size)
-
-    def __iter__(self):
-        order = np.random.default_rng([self.seed, self.epoch]).permutation(self.n) if self.shuffle else np.arange(self.n)
-        for number in range(len(self)):
-            yield self.epoch, number, order[number * self.batch_size:(number + 1) * self.batch_size]
-
-
-class AugmentedBatches(torch.utils.data.Dataset):
-    """dataset[(epoch, number, indices)] → (uint8 images (B, 32, 32, 3), int64 labels (B,))."""
-
-    def __init__(self, split, transform=None, seed=0):
-        self.split, self.transform, self.seed = split, transform, seed
-
-    def __getitem__(self, key):
-        epoch, number, indices = key
-        images = self.split.images[indices]
-        if self.transform is not None:
-            # Albumentations has its own random generator: seeding it from (seed, epoch, batch)
-            # makes the augmentation independent of which worker draws the batch.
-            self.transform.set_random_seed(int(np.random.default_rng([self.seed, epoch, number]).integers(2**31)))
-            images = np.stack([self.transform(image=image)["image"] for image in images])
-        return torch.from_numpy(images), torch.from_numpy(self.split.labels[indices])
-
-
-def make_loader(split, batch_size, transform=None, shuffle=False, seed=0, workers=None, drop_last=False, pin_memory=None):
-    """A DataLoader of uint8 batches. Augmenting loaders use a worker a core, kept alive between
-    epochs; plain (test) loaders only slice an array, so they need no workers."""
-    sampler = BatchSampler(len(split), batch_size, shuffle, seed, drop_last)
-    if workers is None:
-        workers = worker_count() if transform is not None else 0
-    return torch.utils.data.DataLoader(
-        AugmentedBatches(split, transform, seed),
-        batch_size=None,  # the sampler already yields whole batches
-        sampler=sampler,
-        num_workers=workers,
-        persistent_workers=workers > 0,
-        prefetch_factor=4 if workers > 0 else None,
-        pin_memory=torch.cuda.is_available() if pin_memory is None else pin_memory,
-    )

@@ -1,7 +1,7 @@
-"""What every notebook's first cell needs: Colab installs, the GPU check, smoke mode, figure folder.
+"""What every notebook's first cell needs: Colab installs, the GPU check, smoke mode, the folders.
 
-Each notebook's first code cell clones the kit on Colab (from REPO_URL, written there too: the
-clone has to happen before this module can be imported) and then calls `setup()`.
+Each notebook's first code cell finds the kit (on Colab it clones it from REPO_URL, written there
+too: the clone has to happen before this module can be imported) and then calls `setup()`.
 """
 import importlib.util
 import os
@@ -14,6 +14,7 @@ from pathlib import Path
 # README's badges (tests/test_notebooks.py checks they agree).
 REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DRIVE_RUNS = Path("/content/drive/MyDrive/cifar10-kit/runs")  # where runs go on Google Drive
 
 # What Colab may lack or have in an older major version. torch and torchvision are never on
 # this list: Colab's own builds match its GPU and CUDA, and reinstalling them breaks that.
@@ -44,7 +45,10 @@ def setup():
     if in_colab():
         missing = [spec for module, spec in COLAB_PACKAGES.items() if _needs_install(module)]
         if missing:
-            subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
+            done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], capture_output=True, text=True)
+            if done.returncode:
+                raise SystemExit(f"Could not install {', '.join(missing)} ({(done.stderr.strip().splitlines() or ['?'])[-1]}): "
+                                 "check the runtime's internet connection and run this cell again.")
     import torch
 
     if torch.cuda.is_available():
@@ -70,9 +74,17 @@ def figure_dir():
     return path
 
 
-def run_dir(name):
-    """Where a notebook's training run keeps its checkpoints: runs/NAME in the repository (a
-    scratch folder in smoke mode, so a test never touches a student's checkpoints)."""
+def run_dir(name, on_drive=False):
+    """Where a training run keeps its checkpoints: runs/NAME in the kit (a scratch folder in smoke
+    mode, so that a test never touches a student's checkpoints). `on_drive=True` on Colab keeps it
+    on Google Drive instead, so that a run survives a recycled runtime and can be resumed."""
     if smoke_mode():
         return Path(tempfile.mkdtemp(prefix=f"kit-{name}-"))
+    if on_drive and in_colab():
+        from google.colab import drive  # asks once for permission to mount the student's Drive
+
+        drive.mount("/content/drive")
+        return DRIVE_RUNS / name
+    if on_drive:
+        print("RUNS_ON_DRIVE is for Colab: this is not Colab, so the run stays in the kit's runs/ folder.")
     return REPO_ROOT / "runs" / name

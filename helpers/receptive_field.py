@@ -1,15 +1,12 @@
-"""The receptive field (RF), computed layer by layer from the model itself.
+"""The receptive field (RF), computed layer by layer from the model itself, and measured.
 
-For a layer with kernel k, padding p, stride s and dilation d, fed n_in positions whose
-neighbours are j_in input pixels apart ("jump") and each of which sees r_in input pixels:
+    layer_specs               the model's convolutions and poolings, in the order they run
+    receptive_field_table     one row a layer: kernel, padding, stride, dilation, j, n, r in and out
+    measured_receptive_field  the RF found with gradients, to check the table
 
-    k_eff = d * (k - 1) + 1                      a dilated kernel spans k_eff pixels
-    n_out = floor((n_in + 2p - k_eff) / s) + 1   output size
-    j_out = j_in * s                             stride multiplies the jump
-    r_out = r_in + (k_eff - 1) * j_in            each extra tap adds one jump of input
-
-starting from n = image size, j = 1, r = 1. The table follows the convolutions and poolings in
-the order they run, i.e. along the longest chain; a residual shortcut without layers adds none.
+The formulas (k_eff = d(k-1)+1, n_out, j_out = j_in s, r_out = r_in + (k_eff-1) j_in), derived:
+notebook 02. The table follows the layers in the order they run, i.e. along the longest chain; a
+residual shortcut without layers adds none.
 """
 from dataclasses import dataclass
 

@@ -12,30 +12,13 @@ from dataclasses import fields
 
 from helpers import KitError
 from helpers.data import add_data_options, load_cifar10
-from helpers.model import WIDTHS, Net, count_parameters
-from helpers.training import Recipe, fit, pick_device, seed_everything
+from helpers.device import pick_device, seed_everything
+from helpers.loops import fit
+from helpers.model import WIDTHS, count_parameters
+from helpers.recipe import Recipe
+from helpers.registry import MODELS, build_model
 
-MODELS = ("net", "attention")
 ADAM_MAX_LR = 0.01  # from an LR range test with Adam (notebook 04): the loss is lowest near 0.1
-
-
-def build_model(name="net", norm="batch", dropout=0.0, widths=None):
-    """The named model with fresh weights (seed first for the same weights every time).
-    `widths`: the channels of Net's C1-C4, None for Net's own."""
-    if name == "net":
-        if widths is None:
-            return Net(norm=norm, dropout=dropout)
-        if len(widths) != 4 or min(widths) <= 0:
-            raise KitError(f"--widths {' '.join(map(str, widths))} is not possible: give four positive channel "
-                           f"counts, for C1 C2 C3 C4, such as {' '.join(map(str, WIDTHS))}.")
-        return Net(norm=norm, dropout=dropout, widths=tuple(widths))
-    if name == "attention":
-        if norm != "batch" or dropout or widths is not None:
-            raise KitError("--norm, --dropout and --widths are settings of Net; the attention model has none of "
-                           "them: leave them out.")
-        from helpers.attention import AttentionNet
-        return AttentionNet()
-    raise KitError(f"unknown model {name!r}: use one of {', '.join(MODELS)}.")
 
 
 def parse_args(argv=None):

@@ -12,6 +12,8 @@ import torch
 
 import albumentations as A  # helpers/__init__ has already turned off its online version check
 
+from helpers.recipe import Recipe
+
 
 def mean_pixel(mean):
     """The dataset mean as a uint8 RGB fill value: a hole filled with it normalises to zero,
@@ -19,33 +21,28 @@ def mean_pixel(mean):
     return tuple(int(round(m * 255)) for m in mean)
 
 
-def train_transforms(mean, flip=True, shift_scale_rotate=True, coarse_dropout=True,
-                     pad_crop=False, to_gray=False, color_jitter=False):
-    """The kit's training augmentation. The first three are on by default: the course's pipeline. (The default
-    training recipe, training.Recipe, switches CoarseDropout off: measured, it cost this small network accuracy.)"""
+def train_transforms(mean, recipe=None):
+    """The training augmentation that `recipe`'s switches ask for (None: the default recipe's).
+    The course's pipeline is flip, shift-scale-rotate and CoarseDropout."""
+    recipe = recipe or Recipe()
     fill = mean_pixel(mean)
     steps = []
-    if pad_crop:  # pad 4 pixels a side, then take a random 32x32 window: shifts of up to 4 pixels
+    if recipe.pad_crop:  # pad 4 pixels a side, then take a random 32x32 window: shifts of up to 4 pixels
         steps += [A.PadIfNeeded(40, 40, border_mode=cv2.BORDER_CONSTANT, fill=fill),
                   A.RandomCrop(32, 32)]
-    if flip:  # a mirrored cat is a cat; a mirrored image is a new training sample
+    if recipe.flip:  # a mirrored cat is a cat; a mirrored image is a new training sample
         steps.append(A.HorizontalFlip(p=0.5))
-    if shift_scale_rotate:  # Albumentations 2.x's Affine replaces the deprecated ShiftScaleRotate
+    if recipe.shift_scale_rotate:  # Albumentations 2.x's Affine replaces the deprecated ShiftScaleRotate
         steps.append(A.Affine(translate_percent=(-0.0625, 0.0625), scale=(0.9, 1.1), rotate=(-15, 15),
                               border_mode=cv2.BORDER_CONSTANT, fill=fill, p=0.5))
-    if coarse_dropout:  # one 16x16 hole: the network must recognise the object from its other parts
+    if recipe.coarse_dropout:  # one 16x16 hole: the network must recognise the object from its other parts
         steps.append(A.CoarseDropout(num_holes_range=(1, 1), hole_height_range=(16, 16),
                                      hole_width_range=(16, 16), fill=fill, p=0.5))
-    if to_gray:
+    if recipe.to_gray:
         steps.append(A.ToGray(num_output_channels=3, p=0.1))
-    if color_jitter:
+    if recipe.color_jitter:
         steps.append(A.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2, hue=0.05, p=0.5))
     return A.Compose(steps)
-
-
-def test_transforms():
-    """Test images are not augmented: they are only normalised, on the device (see `normalize`)."""
-    return None
 
 
 def normalize(images, mean, std, device, channels_last=True):

@@ -28,26 +28,32 @@
 #    the hole that CoarseDropout cuts is filled with the dataset's mean colour.
 
 # %%
-# Setup. On Colab: fetch the kit (a fork changes REPO_URL) and install only what Colab lacks
-# (never torch or torchvision). Elsewhere the kit is this repository and nothing is installed.
-import os, subprocess, sys
+# Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
+# lacks, never torch or torchvision. Works from any folder inside the kit, on Colab and on your machine.
+import subprocess, sys
+from pathlib import Path
 REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
-if "google.colab" in sys.modules and not os.path.isdir("/content/kit"):
-    subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "/content/kit"], check=True)
-sys.path.insert(0, "/content/kit" if "google.colab" in sys.modules else os.path.abspath(".."))
-from helpers.notebook import setup, figure_dir, run_dir
+KIT = next((p for p in (Path.cwd(), *Path.cwd().parents, Path("/content/kit")) if (p / "helpers" / "notebook.py").is_file()), None)
+if KIT is None and "google.colab" in sys.modules:
+    clone = subprocess.run(["git", "clone", "-q", "--depth", "1", REPO_URL, "/content/kit"], capture_output=True, text=True)
+    KIT = Path("/content/kit") if clone.returncode == 0 else None
+if KIT is None:
+    raise SystemExit(f"The kit's helpers/ were not found here and could not be fetched from {REPO_URL}: set REPO_URL "
+                     "to your fork, or upload the kit's folder as /content/kit (Colab), or open this notebook inside the kit.")
+sys.path.insert(0, str(KIT))
+from helpers.notebook import setup
 SMOKE = setup()
-FIGURES = figure_dir()
 
 # %% [markdown]
-# ## Settings
+# ## The knobs
 #
 # Everything you may change is in the next cell. `DATA_ROOT = None` reads CIFAR-10 from the folder
-# that `$CIFAR10_ROOT` names or, when that is unset too, downloads it into `./data` (170 MB, once).
+# that `$CIFAR10_ROOT` names or, when that is unset too, downloads it into the kit's `data/` folder
+# (170 MB, once; every notebook shares it).
 # In smoke mode (under the tests) a small balanced subset keeps the notebook fast.
 
 # %%
-DATA_ROOT = None  # None: $CIFAR10_ROOT, else ./data with download
+DATA_ROOT = None  # None: $CIFAR10_ROOT, else the kit's data/ folder (downloaded there once)
 SUBSET = 500 if SMOKE else None  # N class-balanced images a split; None: the whole data set
 SEED = 0  # which subset, which sample images, which random augmentations
 SAMPLES_PER_CLASS = 8  # images a row in the grid of classes
@@ -60,9 +66,14 @@ import torch
 import albumentations as A
 
 from helpers.data import channel_stats, class_counts, load_cifar10
-from helpers.plots import (plot_channel_histograms, plot_class_counts, save_figure, show_augmentations,
-                           show_class_samples, show_images)
+from helpers.galleries import show_augmentations, show_class_samples, show_images
+from helpers.notebook import figure_dir
+from helpers.plots import plot_channel_histograms, plot_class_counts, save_figure
+from helpers.recipe import Recipe
 from helpers.transforms import mean_pixel, normalize, train_transforms
+
+FIGURES = figure_dir()  # images/ for a real run, a scratch folder under the tests
+COURSE_PIPELINE = Recipe(coarse_dropout=True)  # the course's three steps: flip, shift-scale-rotate, CoarseDropout
 
 # %% [markdown]
 # ## 1. Load the data
@@ -177,16 +188,16 @@ plt.show()
 # are never augmented.
 #
 # `helpers.transforms.train_transforms` builds the kit's pipeline with
-# [Albumentations](https://albumentations.ai) 2.x. `train_transforms` switches on the course's three steps by
-# default and has three optional ones. (The kit's default training *recipe* leaves CoarseDropout off: measured over a
-# 30-epoch run, the hole cost this small network more accuracy than it protected. Notebook 04 has the switch.)
+# [Albumentations](https://albumentations.ai) 2.x. It reads the switches of a training `Recipe` (notebook 04):
+# the course's three steps, and three optional ones. (The kit's default recipe leaves CoarseDropout off: measured
+# over a 30-epoch run, the hole cost this small network more accuracy than it protected. Notebook 04 has the switch.)
 #
-# | step | what it does | in `train_transforms` |
+# | step | what it does | in the course's pipeline |
 # | --- | --- | --- |
 # | PadIfNeeded + RandomCrop | pad to 40 × 40 with the mean colour, cut a random 32 × 32 window: shifts of up to 4 pixels | off |
 # | HorizontalFlip | mirror left-right | on, p = 0.5 |
 # | Affine | shift up to 6.25%, scale 0.9–1.1, rotate up to ±15° (2.x's replacement of ShiftScaleRotate) | on, p = 0.5 |
-# | CoarseDropout | cut one 16 × 16 hole, filled with the dataset's mean colour | on, p = 0.5 |
+# | CoarseDropout | cut one 16 × 16 hole, filled with the dataset's mean colour | on, p = 0.5 (off in the kit's default recipe) |
 # | ToGray | drop the colour | off |
 # | ColorJitter | vary brightness, contrast, saturation and hue | off |
 #
@@ -194,7 +205,7 @@ plt.show()
 # pictures show exactly the arguments that training uses (nothing is copied here):
 
 # %%
-pipeline = train_transforms(data.mean, pad_crop=True, to_gray=True, color_jitter=True)
+pipeline = train_transforms(data.mean, Recipe(coarse_dropout=True, pad_crop=True, to_gray=True, color_jitter=True))
 step = {type(t).__name__: t for t in pipeline.transforms}
 for name, t in step.items():
     print(f"{name:<14} p = {t.p}")
@@ -202,7 +213,7 @@ for name, t in step.items():
 # %% [markdown]
 # Now each step on its own, applied to the same images (first row: the originals). To make every
 # effect visible, `show_augmentations` applies a copy of each step with its probability set to
-# p = 1 (see `helpers.plots.always_applied`), seeded so that the picture is the same each run.
+# p = 1 (see `helpers.galleries.always_applied`), seeded so that the picture is the same each run.
 # PadIfNeeded and RandomCrop only make sense together, so they form one row.
 
 # %%
@@ -243,10 +254,10 @@ for name, values in ((f"mean colour {fill}", mean_patch), ("black (0, 0, 0)", bl
 #
 # In training each step fires only with its own probability, so an image may pass unchanged or get
 # several changes at once. Here is one training image sent ten times through the course's pipeline
-# (`train_transforms(data.mean)`: flip, Affine, CoarseDropout), as the loader does every epoch when all three are on.
+# (`train_transforms(data.mean, COURSE_PIPELINE)`: flip, Affine, CoarseDropout), as the loader does every epoch.
 
 # %%
-course_pipeline = train_transforms(data.mean)
+course_pipeline = train_transforms(data.mean, COURSE_PIPELINE)
 course_pipeline.set_random_seed(SEED)
 image, label = data.train.images[shown[0]], data.train.labels[shown[0]]
 variants = np.stack([image] + [course_pipeline(image=image)["image"] for _ in range(9)])

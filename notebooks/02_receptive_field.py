@@ -32,19 +32,24 @@
 # No data is needed: the RF is a property of the architecture, not of the images.
 
 # %%
-# Setup. On Colab: fetch the kit (a fork changes REPO_URL) and install only what Colab lacks
-# (never torch or torchvision). Elsewhere the kit is this repository and nothing is installed.
-import os, subprocess, sys
+# Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
+# lacks, never torch or torchvision. Works from any folder inside the kit, on Colab and on your machine.
+import subprocess, sys
+from pathlib import Path
 REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
-if "google.colab" in sys.modules and not os.path.isdir("/content/kit"):
-    subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "/content/kit"], check=True)
-sys.path.insert(0, "/content/kit" if "google.colab" in sys.modules else os.path.abspath(".."))
-from helpers.notebook import setup, figure_dir, run_dir
+KIT = next((p for p in (Path.cwd(), *Path.cwd().parents, Path("/content/kit")) if (p / "helpers" / "notebook.py").is_file()), None)
+if KIT is None and "google.colab" in sys.modules:
+    clone = subprocess.run(["git", "clone", "-q", "--depth", "1", REPO_URL, "/content/kit"], capture_output=True, text=True)
+    KIT = Path("/content/kit") if clone.returncode == 0 else None
+if KIT is None:
+    raise SystemExit(f"The kit's helpers/ were not found here and could not be fetched from {REPO_URL}: set REPO_URL "
+                     "to your fork, or upload the kit's folder as /content/kit (Colab), or open this notebook inside the kit.")
+sys.path.insert(0, str(KIT))
+from helpers.notebook import setup
 SMOKE = setup()
-FIGURES = figure_dir()
 
 # %% [markdown]
-# ## Settings
+# ## The knobs
 #
 # Everything you may change is in the next cell. Nothing here is slow, so smoke mode changes nothing.
 
@@ -61,9 +66,12 @@ import torch
 import torch.nn as nn
 
 from helpers.model import Net, count_parameters
+from helpers.notebook import figure_dir
 from helpers.plots import plot_rf_heatmap, save_figure
 from helpers.receptive_field import (format_table, layer_specs, measured_receptive_field, receptive_field,
                                      receptive_field_table)
+
+FIGURES = figure_dir()  # images/ for a real run, a scratch folder under the tests
 
 # %% [markdown]
 # ## 1. Four formulas

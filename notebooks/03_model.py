@@ -30,19 +30,24 @@
 # 6. the kit's second model, a small self-attention network.
 
 # %%
-# Setup. On Colab: fetch the kit (a fork changes REPO_URL) and install only what Colab lacks
-# (never torch or torchvision). Elsewhere the kit is this repository and nothing is installed.
-import os, subprocess, sys
+# Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
+# lacks, never torch or torchvision. Works from any folder inside the kit, on Colab and on your machine.
+import subprocess, sys
+from pathlib import Path
 REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
-if "google.colab" in sys.modules and not os.path.isdir("/content/kit"):
-    subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "/content/kit"], check=True)
-sys.path.insert(0, "/content/kit" if "google.colab" in sys.modules else os.path.abspath(".."))
-from helpers.notebook import setup, figure_dir, run_dir
+KIT = next((p for p in (Path.cwd(), *Path.cwd().parents, Path("/content/kit")) if (p / "helpers" / "notebook.py").is_file()), None)
+if KIT is None and "google.colab" in sys.modules:
+    clone = subprocess.run(["git", "clone", "-q", "--depth", "1", REPO_URL, "/content/kit"], capture_output=True, text=True)
+    KIT = Path("/content/kit") if clone.returncode == 0 else None
+if KIT is None:
+    raise SystemExit(f"The kit's helpers/ were not found here and could not be fetched from {REPO_URL}: set REPO_URL "
+                     "to your fork, or upload the kit's folder as /content/kit (Colab), or open this notebook inside the kit.")
+sys.path.insert(0, str(KIT))
+from helpers.notebook import setup
 SMOKE = setup()
-FIGURES = figure_dir()
 
 # %% [markdown]
-# ## Settings
+# ## The knobs
 #
 # Everything you may change is in the next cell. No data and no training: smoke mode changes nothing.
 
@@ -198,8 +203,26 @@ for norm in ("batch", "group", "layer"):
 # ## 6. The second model: a small self-attention network
 #
 # `AttentionNet` (helpers/attention.py) is the kit's other model: three 3 × 3 convolutions, global
-# average pooling to a 48-vector per image, four self-attention blocks on that vector, and a linear
-# layer. Its docstring walks through the attention step shape by shape.
+# average pooling to a 48-vector $x$ per image, four self-attention blocks on that vector, and a linear
+# layer. Its docstring walks through the attention step shape by shape: $q = xW_q$, $k = xW_k$, $v = xW_v$
+# (each 8 values), then
+#
+# $$z = \mathrm{softmax}\!\left(\frac{q k^\top}{\sqrt 8}\right) v, \qquad \text{out} = z\,W_o .$$
+#
+# **Where the $\sqrt 8$ goes.** The write-up wrote $\mathrm{SoftMax}(Q^\top K)/\sqrt 8$; Vaswani et al. (2017) divide
+# *before* the softmax. Dividing after it only shrinks every output by a constant, which the next linear layer
+# undoes, while the softmax still sees the raw products; large raw scores saturate it (one entry near 1, the rest
+# near 0) and a saturated softmax passes almost no gradient. Dividing first keeps the attention soft and trainable,
+# so the kit divides first.
+#
+# **The residual.** The write-up chains the blocks plainly, $x \to \mathrm{block}(x)$; with `residual=True` (the
+# default) each block adds its input, $x \to x + \mathrm{block}(x)$, as a transformer does: the pooled conv features
+# reach the classifier directly, and the gradient has a path around every softmax. `AttentionNet(residual=False)`
+# is the write-up's model as written (a short comparison of the two is in the README).
+#
+# **Parameters**: convs $3\cdot16\cdot9 + 16\cdot32\cdot9 + 32\cdot48\cdot9 = 18{,}864$; BatchNorms $2\cdot(16+32+48) = 192$;
+# attention $4 \cdot (3\cdot48\cdot8 + 8\cdot48) = 6{,}144$; output $48\cdot10 + 10 = 490$: 25,690 in all (no biases on the
+# convs, which a BatchNorm follows, nor on the attention's products, as in the write-up's $X \cdot K$).
 
 # %%
 # NBVAL_CHECK_OUTPUT

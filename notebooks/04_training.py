@@ -33,16 +33,21 @@
 # Run it on a GPU: *Runtime > Change runtime type > T4 GPU*.
 
 # %%
-# Setup. On Colab: fetch the kit (a fork changes REPO_URL) and install only what Colab lacks
-# (never torch or torchvision). Elsewhere the kit is this repository and nothing is installed.
-import os, subprocess, sys
+# Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
+# lacks, never torch or torchvision. Works from any folder inside the kit, on Colab and on your machine.
+import subprocess, sys
+from pathlib import Path
 REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
-if "google.colab" in sys.modules and not os.path.isdir("/content/kit"):
-    subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "/content/kit"], check=True)
-sys.path.insert(0, "/content/kit" if "google.colab" in sys.modules else os.path.abspath(".."))
-from helpers.notebook import setup, figure_dir, run_dir
+KIT = next((p for p in (Path.cwd(), *Path.cwd().parents, Path("/content/kit")) if (p / "helpers" / "notebook.py").is_file()), None)
+if KIT is None and "google.colab" in sys.modules:
+    clone = subprocess.run(["git", "clone", "-q", "--depth", "1", REPO_URL, "/content/kit"], capture_output=True, text=True)
+    KIT = Path("/content/kit") if clone.returncode == 0 else None
+if KIT is None:
+    raise SystemExit(f"The kit's helpers/ were not found here and could not be fetched from {REPO_URL}: set REPO_URL "
+                     "to your fork, or upload the kit's folder as /content/kit (Colab), or open this notebook inside the kit.")
+sys.path.insert(0, str(KIT))
+from helpers.notebook import setup
 SMOKE = setup()
-FIGURES = figure_dir()
 
 # %% [markdown]
 # ## The knobs
@@ -50,11 +55,13 @@ FIGURES = figure_dir()
 # Everything you may change is in the next cell; the rest of the notebook reads it. `SMOKE` is True only when the
 # notebook runs as a test (a few hundred images, one epoch): then the numbers mean nothing.
 #
-# A run lives in the folder `RUN`. Change a knob that alters the recipe and you need another folder
-# (`RUN = run_dir("net-adam")`, say): the kit refuses to resume a run with a different recipe, and it never overwrites one.
+# A run lives in the folder `runs/RUN_NAME` of the kit (`RUN`). Change a knob that alters the recipe and you need
+# another name (`RUN_NAME = "net-adam"`, say): the kit refuses to resume a run with a different recipe, and it never
+# overwrites one. On Colab, `RUNS_ON_DRIVE = True` keeps the runs on your Google Drive: a recycled runtime loses
+# everything on its own disk, and a run on Drive can still be resumed.
 
 # %%
-DATA_ROOT = None                  # None: $CIFAR10_ROOT, else ./data (downloaded there the first time)
+DATA_ROOT = None                  # None: $CIFAR10_ROOT, else the kit's data/ folder (downloaded there once)
 SUBSET = 400 if SMOKE else None   # N class-balanced images per split; None: all 50,000 train / 10,000 test
 EPOCHS = 1 if SMOKE else 30
 BATCH_SIZE = 64 if SMOKE else 512 # smoke: 6 steps an epoch (OneCycleLR needs at least 4)
@@ -75,7 +82,8 @@ DROPOUT = 0.0                     # Dropout2d after each block of Net, e.g. 0.05
 NORM = "batch"                    # "batch", "group" or "layer" (section 9 compares them)
 TENSORBOARD = False               # also log to TensorBoard (needs the tensorboard package; Colab has it)
 RESUME = True                     # continue RUN from RUN/last.pt when it holds an unfinished run
-RUN = run_dir("net")              # last.pt, best.pt, metrics.json; notebook 05 evaluates RUN/best.pt
+RUN_NAME = "net"                  # the run lives in runs/RUN_NAME: last.pt, best.pt, metrics.json
+RUNS_ON_DRIVE = False             # Colab: keep runs/ on Google Drive, so that RESUME survives a recycled runtime
 
 # %% [markdown]
 # ## 1. The data
@@ -90,12 +98,19 @@ import numpy as np
 import torch
 
 from helpers import KitError
+from helpers.checkpoints import load_checkpoint
 from helpers.data import load_cifar10
+from helpers.device import pick_device, seed_everything
+from helpers.loops import fit
+from helpers.lr_range_test import lr_range_test, suggest_max_lr
 from helpers.model import count_parameters
-from helpers.plots import (plot_accuracy_curves, plot_history, plot_lr, plot_lr_range_test, save_figure)
-from helpers.train import build_model
-from helpers.training import (Recipe, fit, l1_penalty, load_checkpoint, lr_range_test, make_optimizer,
-                              make_scheduler, parameter_groups, pick_device, seed_everything, suggest_max_lr)
+from helpers.notebook import figure_dir, run_dir
+from helpers.plots import plot_accuracy_curves, plot_history, plot_lr, plot_lr_range_test, save_figure
+from helpers.recipe import Recipe, l1_penalty, make_optimizer, make_scheduler, parameter_groups
+from helpers.registry import build_model
+
+FIGURES = figure_dir()  # images/ for a real run, a scratch folder under the tests
+RUN = run_dir(RUN_NAME, on_drive=RUNS_ON_DRIVE)
 
 data = load_cifar10(DATA_ROOT, subset=SUBSET, seed=SEED)
 DEVICE = pick_device("auto")
@@ -110,7 +125,7 @@ def n_epochs(n):  # for the figure titles: "1 epoch", "30 epochs"
 # %% [markdown]
 # ## 2. The recipe
 #
-# `Recipe` (helpers/training.py) holds every setting of a run; `fit` reads nothing else, and each checkpoint stores it.
+# `Recipe` (helpers/recipe.py) holds every setting of a run; `fit` reads nothing else, and each checkpoint stores it.
 #
 # | field | value | what it does, and why |
 # |---|---|---|
@@ -325,7 +340,7 @@ trained_nets = {}
 for label, comparison in comparisons.items():
     seed_everything(SEED)
     other = build_model("net", NORM, DROPOUT)
-    folder = run_dir("net-adam" if comparison.optimizer == "adam" else "net-l1")
+    folder = run_dir("net-adam" if comparison.optimizer == "adam" else "net-l1", on_drive=RUNS_ON_DRIVE)
     curves[label] = fit(other, data, comparison, folder, resume=RESUME, device=DEVICE, log=quiet)
     trained_nets[label] = other
     print(f"{label:28s} best test accuracy {max(h['test_acc'] for h in curves[label]):5.2f}%  ({folder})")
@@ -373,7 +388,7 @@ for norm in ("batch", "group", "layer"):
         continue
     seed_everything(SEED)
     net = build_model("net", norm, DROPOUT)
-    norm_history = fit(net, data, recipe, run_dir(f"net-{norm}"), resume=RESUME, device=DEVICE, log=quiet)
+    norm_history = fit(net, data, recipe, run_dir(f"net-{norm}", on_drive=RUNS_ON_DRIVE), resume=RESUME, device=DEVICE, log=quiet)
     norm_runs[norm] = (norm_history, count_parameters(net))
 
 print(f"{'norm':6s} {'parameters':>10s} {'best test acc':>14s} {'final test acc':>15s} {'final train acc':>16s}")
@@ -399,7 +414,7 @@ from helpers.attention import AttentionNet
 attention_recipe = replace(recipe, optimizer="adam")
 seed_everything(SEED)
 attention_net = AttentionNet()
-attention_run = run_dir("attention")
+attention_run = run_dir("attention", on_drive=RUNS_ON_DRIVE)
 lrs, losses = lr_range_test(attention_net, data, attention_recipe, device=DEVICE, steps=6 if SMOKE else 100)
 attention_lr = float(f"{suggest_max_lr(lrs, losses):.2g}")
 if RESUME and (attention_run / "last.pt").exists():

@@ -30,16 +30,21 @@
 # Evaluation is cheap: a CPU is enough, a GPU makes it seconds.
 
 # %%
-# Setup. On Colab: fetch the kit (a fork changes REPO_URL) and install only what Colab lacks
-# (never torch or torchvision). Elsewhere the kit is this repository and nothing is installed.
-import os, subprocess, sys
+# Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
+# lacks, never torch or torchvision. Works from any folder inside the kit, on Colab and on your machine.
+import subprocess, sys
+from pathlib import Path
 REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
-if "google.colab" in sys.modules and not os.path.isdir("/content/kit"):
-    subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "/content/kit"], check=True)
-sys.path.insert(0, "/content/kit" if "google.colab" in sys.modules else os.path.abspath(".."))
-from helpers.notebook import setup, figure_dir, run_dir
+KIT = next((p for p in (Path.cwd(), *Path.cwd().parents, Path("/content/kit")) if (p / "helpers" / "notebook.py").is_file()), None)
+if KIT is None and "google.colab" in sys.modules:
+    clone = subprocess.run(["git", "clone", "-q", "--depth", "1", REPO_URL, "/content/kit"], capture_output=True, text=True)
+    KIT = Path("/content/kit") if clone.returncode == 0 else None
+if KIT is None:
+    raise SystemExit(f"The kit's helpers/ were not found here and could not be fetched from {REPO_URL}: set REPO_URL "
+                     "to your fork, or upload the kit's folder as /content/kit (Colab), or open this notebook inside the kit.")
+sys.path.insert(0, str(KIT))
+from helpers.notebook import setup
 SMOKE = setup()
-FIGURES = figure_dir()
 
 # %% [markdown]
 # ## The knobs
@@ -49,10 +54,11 @@ FIGURES = figure_dir()
 # with no checkpoint in it: the next section then trains a stand-in for one epoch, and every number below means nothing.
 
 # %%
-DATA_ROOT = None                  # None: $CIFAR10_ROOT, else ./data (downloaded there the first time)
+DATA_ROOT = None                  # None: $CIFAR10_ROOT, else the kit's data/ folder (downloaded there once)
 SUBSET = 400 if SMOKE else None   # N class-balanced images per split; None: all 10,000 test images
 SEED = 0                          # which subset; which misclassified images are shown
-RUN = run_dir("net")              # the run of notebook 04: RUN/best.pt is evaluated
+RUN_NAME = "net"                  # the run of notebook 04: runs/RUN_NAME/best.pt is evaluated
+RUNS_ON_DRIVE = False             # Colab: the runs are on Google Drive (as notebook 04 kept them)
 GALLERY = 20                      # misclassified images in the gallery
 GRADCAM_IMAGES = 10               # misclassified images explained with Grad-CAM
 
@@ -70,13 +76,21 @@ GRADCAM_IMAGES = 10               # misclassified images explained with Grad-CAM
 import numpy as np
 import torch
 
-from helpers.data import load_cifar10, make_loader
-from helpers.evaluation import class_accuracy, confusion_matrix, grad_cam, load_trained, misclassified
+from helpers.data import load_cifar10
+from helpers.device import pick_device, seed_everything
+from helpers.evaluation import class_accuracy, confusion_matrix, load_trained, misclassified
+from helpers.galleries import show_gradcam, show_misclassified
+from helpers.grad_cam import grad_cam
+from helpers.loader import DeviceBatches
+from helpers.loops import evaluate, fit, predict
 from helpers.model import Net, count_parameters
-from helpers.plots import (plot_class_accuracy, plot_confusion_matrix, save_figure, show_gradcam,
-                           show_misclassified)
-from helpers.training import Recipe, evaluate, fit, pick_device, predict, seed_everything
+from helpers.notebook import figure_dir, run_dir
+from helpers.plots import plot_class_accuracy, plot_confusion_matrix, save_figure
+from helpers.recipe import Recipe
 from helpers.transforms import normalize
+
+FIGURES = figure_dir()  # images/ for a real run, a scratch folder under the tests
+RUN = run_dir(RUN_NAME, on_drive=RUNS_ON_DRIVE)
 
 data = load_cifar10(DATA_ROOT, subset=SUBSET, seed=SEED)
 DEVICE = pick_device("auto")
@@ -98,7 +112,7 @@ print(f"trained on: {state['data']['description']}")
 if state["data"]["description"] != data.description:
     print(f"NOTE: evaluating on other data ({data.description}): set DATA_ROOT and SUBSET as notebook 04 had them.")
 TRAINED = f"{type(model).__name__}, epoch {best_epoch} of {epochs}"  # for the figure titles
-test_loader = make_loader(data.test, 512)
+test_loader = DeviceBatches(data.test, 512, MEAN, STD, DEVICE)  # normalised with the run's own mean and std
 
 # %% [markdown]
 # ## 2. Test accuracy, and flip test-time augmentation
@@ -113,8 +127,8 @@ test_loader = make_loader(data.test, 512)
 # the weights are the same. (The loss here is plain cross-entropy, without training's label smoothing.)
 
 # %%
-loss, accuracy = evaluate(model, test_loader, DEVICE, MEAN, STD)
-tta_loss, tta_accuracy = evaluate(model, test_loader, DEVICE, MEAN, STD, tta=True)
+loss, accuracy = evaluate(model, test_loader)
+tta_loss, tta_accuracy = evaluate(model, test_loader, tta=True)
 print(f"{len(data.test):,} test images")
 print(f"  plain         loss {loss:.4f}   accuracy {accuracy:6.2f}%")
 print(f"  flip TTA      loss {tta_loss:.4f}   accuracy {tta_accuracy:6.2f}%   ({tta_accuracy - accuracy:+.2f} points)")
@@ -130,7 +144,7 @@ print(f"  flip TTA      loss {tta_loss:.4f}   accuracy {tta_accuracy:6.2f}%   ({
 # predictions (no TTA).
 
 # %%
-logits, labels = predict(model, test_loader, DEVICE, MEAN, STD)
+logits, labels = predict(model, test_loader)
 predictions = logits.argmax(1).cpu().numpy()
 labels = labels.cpu().numpy()
 accuracies = class_accuracy(predictions, labels, CLASSES)

@@ -9,7 +9,7 @@ MPLBACKEND is left alone on purpose: a kernel picks matplotlib's inline backend,
 figures; with Agg, each `plt.show()` would warn that it cannot show anything.
 
 nbval compares only the cells marked `# NBVAL_CHECK_OUTPUT` against the outputs stored in the
-.ipynb. To re-run the notebooks and store them that way: `python -m tests.refresh_notebooks`.
+.ipynb. To re-run the notebooks and store them that way: `python -m tools.refresh_notebooks`.
 """
 import os
 

@@ -7,7 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.data import CLASSES, load_cifar10
+from helpers.data import CIFAR10, CLASSES, Split, load_cifar10
+from helpers.device import seed_everything
+from helpers.loops import fit
+from helpers.model import Net
+from helpers.recipe import Recipe
 
 REPO = Path(__file__).resolve().parents[1]
 SUBSET_ROOT = Path(os.environ.get("CIFAR10_ROOT") or REPO.parent / "shared" / "data" / "cifar10-subset")
@@ -37,3 +41,31 @@ def make_class_folders(root, per_class=2, size=32, mode="RGB", classes=CLASSES, 
                 pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
                 Image.fromarray(pixels).convert(mode).save(folder / f"{i}{suffix}")
     return root
+
+
+# ---- Tiny runs of `fit` --------------------------------------------------------------------
+
+QUIET = dict(device="cpu", progress=False, log=lambda *a: None)
+TINY = Recipe(epochs=2, batch_size=50, max_lr=0.1)
+
+
+@pytest.fixture(scope="session")
+def tiny(subset_root):
+    """200 images a split of the exact-pixel subset."""
+    return load_cifar10(subset_root, subset=200)
+
+
+def tiny_run(data, out, recipe=TINY, **kwargs):
+    seed_everything(recipe.seed)
+    return fit(Net(), data, recipe, out, **{**QUIET, **kwargs})
+
+
+def without_seconds(history):
+    return [{k: v for k, v in entry.items() if k != "seconds"} for entry in history]
+
+
+def random_data(n=64):
+    """Random pixels and labels: enough to run `fit` where what is learnt does not matter."""
+    rng = np.random.default_rng(0)
+    split = lambda: Split(rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, n))
+    return CIFAR10(split(), split(), CLASSES, "random pixels", (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))

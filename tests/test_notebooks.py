@@ -25,10 +25,6 @@ def cells(path):
     return [(cell.cell_type, cell.source.strip()) for cell in jupytext.read(path).cells]
 
 
-def test_there_are_notebooks():
-    assert IPYNB, "no notebooks found in notebooks/"
-
-
 def test_every_notebook_has_its_twin():
     assert sorted(p.stem for p in IPYNB) == sorted(p.stem for p in PY), (
         "each notebooks/NAME.ipynb needs notebooks/NAME.py and vice versa: "

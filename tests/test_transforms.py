@@ -4,16 +4,17 @@ import numpy as np
 import pytest
 import torch
 
+from helpers.recipe import Recipe
 from helpers.transforms import denormalize, mean_pixel, normalize, train_transforms
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.247, 0.2435, 0.2616)
-ALL_OPTIONS = dict(pad_crop=True, to_gray=True, color_jitter=True)
+ALL_OPTIONS = dict(coarse_dropout=True, pad_crop=True, to_gray=True, color_jitter=True)
 
 
 def test_every_option_builds_without_deprecation_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a renamed Albumentations argument warns: fail on it
-        transform = train_transforms(MEAN, **ALL_OPTIONS)
+        transform = train_transforms(MEAN, Recipe(**ALL_OPTIONS))
         transform(image=np.zeros((32, 32, 3), np.uint8))
     names = [type(t).__name__ for t in transform.transforms]
     assert names == ["PadIfNeeded", "RandomCrop", "HorizontalFlip", "Affine", "CoarseDropout", "ToGray", "ColorJitter"]
@@ -21,7 +22,7 @@ def test_every_option_builds_without_deprecation_warnings():
 
 @pytest.mark.parametrize("options", [{}, ALL_OPTIONS])
 def test_train_transforms_keep_shape_and_dtype(options):
-    transform = train_transforms(MEAN, **options)
+    transform = train_transforms(MEAN, Recipe(**options))
     image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
     for seed in range(20):
         transform.set_random_seed(seed)
@@ -30,7 +31,7 @@ def test_train_transforms_keep_shape_and_dtype(options):
 
 
 def test_coarse_dropout_cuts_one_16x16_hole_filled_with_the_mean():
-    transform = train_transforms(MEAN, flip=False, shift_scale_rotate=False)
+    transform = train_transforms(MEAN, Recipe(flip=False, shift_scale_rotate=False, coarse_dropout=True))
     image = np.zeros((32, 32, 3), np.uint8)  # black, so the hole stands out
     fill = np.array(mean_pixel(MEAN))
     holes = 0
@@ -54,3 +55,10 @@ def test_a_mean_pixel_normalises_to_zero():
     white = normalize(torch.full((1, 32, 32, 3), 255, dtype=torch.uint8), MEAN, STD, "cpu")
     assert torch.allclose(white[0, :, 0, 0], (1 - torch.tensor(MEAN)) / torch.tensor(STD))
     assert torch.allclose(denormalize(white, MEAN, STD), torch.ones(1, 32, 32, 3))
+
+
+def test_the_default_augmentation_is_the_default_recipes():
+    """One default: train_transforms without a recipe builds what Recipe() asks for."""
+    names = [type(t).__name__ for t in train_transforms(MEAN).transforms]
+    expected = {"flip": "HorizontalFlip", "shift_scale_rotate": "Affine", "coarse_dropout": "CoarseDropout"}
+    assert names == [step for name, step in expected.items() if getattr(Recipe(), name)]

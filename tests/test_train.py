@@ -1,13 +1,17 @@
 """`python -m helpers.train`: bad input gives one line that says what to do and a non-zero exit."""
 import json
 
+from helpers.attention import AttentionNet
+from helpers.checkpoints import load_checkpoint
+
 import pytest
 import torch
 
 from helpers import KitError
 from helpers.model import Net, count_parameters
-from helpers.train import build_model, main, parse_args
-from helpers.training import Recipe
+from helpers.recipe import Recipe
+from helpers.registry import build_model
+from helpers.train import main, parse_args
 
 
 def run(capsys, *argv):
@@ -96,3 +100,27 @@ def test_a_tiny_run_writes_metrics_and_checkpoints(capsys, subset_root, tmp_path
     code, out = run(capsys, "--data-root", str(subset_root), "--subset", "100", "--epochs", "1",
                     "--out", str(out_dir), "--no-progress")
     assert_one_line_error(code, out, "already holds a run", "--resume")
+
+
+def test_attention_from_the_command_line(subset_root, tmp_path, capsys):
+    out_dir = tmp_path / "attention"
+    code = main(["--model", "attention", "--subset", "200", "--epochs", "1", "--batch-size", "50",
+                 "--out", str(out_dir), "--data-root", str(subset_root), "--device", "cpu", "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    assert metrics["model"] == {"class": "AttentionNet", **AttentionNet().config}
+    assert metrics["recipe"]["optimizer"] == "adam"  # the write-up's optimiser is the model's default
+    # the checkpoint names what to build, and the weights fit it
+    architecture = load_checkpoint(out_dir / "best.pt")["architecture"]
+    settings = {k: v for k, v in architecture.items() if k != "class"}
+    load_checkpoint(out_dir / "best.pt", AttentionNet(**settings))
+
+
+def test_adam_with_l1_from_the_command_line(subset_root, tmp_path, capsys):
+    out_dir = tmp_path / "adam_l1"
+    code = main(["--optimizer", "adam", "--l1", "0.0005", "--subset", "100", "--epochs", "1",
+                 "--batch-size", "25", "--out", str(out_dir), "--data-root", str(subset_root),
+                 "--device", "cpu", "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    recipe = json.loads((out_dir / "metrics.json").read_text())["recipe"]
+    assert recipe["optimizer"] == "adam" and recipe["l1"] == 0.0005

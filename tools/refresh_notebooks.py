@@ -1,7 +1,7 @@
 """Re-run the notebooks and write each .ipynb back the way it is committed.
 
-    CIFAR10_ROOT=../shared/data/cifar10-subset .venv/bin/python -m tests.refresh_notebooks [NAME ...]
-    CIFAR10_ROOT=... .venv/bin/python -m tests.refresh_notebooks --out /tmp/executed   # a full run
+    CIFAR10_ROOT=../shared/data/cifar10-subset .venv/bin/python -m tools.refresh_notebooks [NAME ...]
+    CIFAR10_ROOT=... .venv/bin/python -m tools.refresh_notebooks --out /tmp/executed   # a full run
 
 The jupytext twin notebooks/NAME.py is the source. It is run top to bottom in a fresh kernel
 started in notebooks/ (as nbval starts it); then, in notebooks/NAME.ipynb, only the cells marked

@@ -1,0 +1,174 @@
+"""The benchmark's measurements, each on the same data and device:
+
+  1. the input pipeline: images a second delivered to the device, normalised, by the kit's
+     training loader and by the write-ups' seed-style loader (seed_style.py), both running the
+     course's whole augmentation; their ratio is the loader speed-up;
+  2. the training step of Net on a batch already on the device (compute alone), in float32, then
+     with channels-last and mixed precision added one at a time; the last is how the kit trains;
+  3. evaluation as the kit evaluates;
+  4. one epoch: estimated from 1-3 (the slower of loader and step sets the pace), or measured.
+"""
+import gc
+import time
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from helpers.benchmark.seed_style import COURSE_AUGMENTATION, SEED_STYLE_BATCH_SIZE, SEED_STYLE_WORKERS, seed_style_loader
+from helpers.benchmark.timing import endless, synchronize, time_window
+from helpers.device import autocast, gradient_scaler, lower_precision, to_device
+from helpers.loader import eval_batches, train_batches
+from helpers.loops import evaluate, train_epoch, training_step
+from helpers.model import Net
+from helpers.recipe import Recipe, make_optimizer, make_scheduler
+from helpers.transforms import normalize
+from helpers.weight_average import WeightAverage
+
+# What one epoch is, for the estimate: CIFAR-10's training and test splits.
+EPOCH_TRAIN_IMAGES = 50_000
+EPOCH_TEST_IMAGES = 10_000
+
+
+# ---- 1. The input pipeline -------------------------------------------------------------------
+
+def measure_seed_style_loader(data, device, seconds):
+    loader = seed_style_loader(data.train, data.mean, data.std, device)
+    batches = endless(loader)
+
+    def deliver():  # the batch is normalised already: it only moves to the device
+        images, labels = next(batches)
+        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        return len(images)
+
+    # Warm-up: the workers start and hand over their first batches before the clock runs.
+    result = time_window(deliver, seconds, device, warmup=2 * SEED_STYLE_WORKERS)
+    batches.close()  # ends the iterator and with it the workers, before the next window starts
+    return {**result, "batch_size": SEED_STYLE_BATCH_SIZE, "workers": SEED_STYLE_WORKERS}
+
+
+def measure_kit_loader(data, device, batch_size, workers, seconds):
+    """The loader `fit` trains with (loader.train_batches): a worker augments a whole uint8
+    batch, the batch is normalised on the device, channels-last."""
+    batches = endless(train_batches(data, replace(COURSE_AUGMENTATION, batch_size=batch_size), device, workers))
+
+    def deliver():  # as train_epoch receives a batch
+        images, labels = next(batches)
+        return len(images)
+
+    result = time_window(deliver, seconds, device, warmup=2 * max(workers, 1))
+    batches.close()  # the loader and its persistent workers end with it, before the next window starts
+    gc.collect()
+    return {**result, "batch_size": batch_size, "workers": workers}
+
+
+# ---- 2. The training step -----------------------------------------------------------------
+# The kit trains with channels-last memory (what cuDNN's tensor cores and the CPU's oneDNN read
+# fastest) in mixed precision: float16 with a gradient scaler on CUDA, bfloat16 on a CPU with
+# bfloat16 instructions (see training.lower_precision). Each is added on its own so the table
+# shows what each one brings.
+
+def training_settings(device):
+    """(name, lower precision dtype or None, channels-last) for each setting; the last is the kit's."""
+    settings = [("float32", None, False), ("float32, channels-last", None, True)]
+    dtype = lower_precision(device)
+    if dtype is not None:
+        settings.append((f"{str(dtype).removeprefix('torch.')} mixed precision, channels-last", dtype, True))
+    return settings
+
+
+def device_batch(split, batch_size, mean, std, device, channels_last):
+    """`batch_size` real images (repeated if the split is smaller), normalised, on the device."""
+    indices = np.arange(batch_size) % len(split)
+    images = normalize(torch.from_numpy(split.images[indices]), mean, std, device, channels_last)
+    return images, torch.from_numpy(split.labels[indices]).to(device)
+
+
+def measure_training_step(data, device, batch_size, seconds, dtype, channels_last):
+    torch.manual_seed(0)
+    recipe = Recipe()
+    model = (to_device(Net(), device) if channels_last else Net().to(device)).train()
+    optimizer = make_optimizer(model, recipe)
+    scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
+    images, labels = device_batch(data.train, batch_size, data.mean, data.std, device, channels_last)
+
+    def step():  # what train_epoch does with each batch
+        training_step(model, images, labels, optimizer, recipe, dtype, scaler)
+        return batch_size
+
+    # Warm-up: the first steps allocate memory and pick the convolution algorithms.
+    result = time_window(step, seconds, device, warmup=5 if device.type == "cuda" else 1)
+    return {**result, "batch_size": batch_size, "precision": str(dtype or torch.float32).removeprefix("torch."),
+            "channels_last": channels_last}
+
+
+# ---- 3. Evaluation ------------------------------------------------------------------------
+
+@torch.no_grad()
+def measure_evaluation(data, device, batch_size, seconds):
+    """As `loops.predict` evaluates: the test batches (no workers: they only slice an array,
+    normalised on the device), the forward pass without gradients."""
+    model = to_device(Net(), device).eval()
+    batches = endless(eval_batches(data, device, batch_size))
+    dtype = lower_precision(device)
+
+    def step():
+        images, labels = next(batches)
+        with autocast(device, dtype):
+            model(images)
+        return len(images)
+
+    result = time_window(step, seconds, device, warmup=3 if device.type == "cuda" else 1)
+    return {**result, "batch_size": batch_size}
+
+
+# ---- 4. One epoch -------------------------------------------------------------------------
+
+def estimate_epoch(loader, training_step, evaluation):
+    """Training: the loader's workers prepare the next batches while the device computes, so the
+    slower of the two sets the pace. Then the test set is evaluated: twice with the default
+    recipe's weight average (the average, then the training weights). Each was measured with the
+    machine to itself; in a real epoch the main process, which drives the GPU, shares the CPU
+    cores with the workers, so on a small machine this is the best case (--measure-epoch times
+    a real epoch)."""
+    bound_by = "loader" if loader["images_per_second"] < training_step["images_per_second"] else "training step"
+    train_speed = min(loader["images_per_second"], training_step["images_per_second"])
+    train_seconds = EPOCH_TRAIN_IMAGES / train_speed
+    evaluations = 2 if Recipe().ema_decay else 1
+    evaluation_seconds = evaluations * EPOCH_TEST_IMAGES / evaluation["images_per_second"]
+    return {"train_images": EPOCH_TRAIN_IMAGES, "test_images": EPOCH_TEST_IMAGES, "bound_by": bound_by,
+            "evaluations": evaluations,
+            "loader_seconds": EPOCH_TRAIN_IMAGES / loader["images_per_second"],
+            "training_step_seconds": EPOCH_TRAIN_IMAGES / training_step["images_per_second"],
+            "train_seconds": train_seconds, "evaluation_seconds": evaluation_seconds,
+            "seconds": train_seconds + evaluation_seconds}
+
+
+def measure_epoch(data, device, batch_size, workers):
+    """Not an estimate: the first two epochs of the default recipe as `fit` runs them, loader and
+    evaluation included; the second is timed (the first starts the workers and warms the device)."""
+    recipe = Recipe(batch_size=batch_size)
+    torch.manual_seed(recipe.seed)
+    model = to_device(Net(), device)
+    train_loader = train_batches(data, recipe, device, workers)
+    test_loader = eval_batches(data, device, max(batch_size, 512))
+    optimizer = make_optimizer(model, recipe)
+    scheduler = make_scheduler(optimizer, recipe, len(train_loader))
+    scaler = gradient_scaler(device)
+    average = WeightAverage(model, recipe.ema_decay) if recipe.ema_decay else None
+    for epoch in (1, 2):  # of recipe.epochs: the learning rate follows the default schedule
+        train_loader.set_epoch(epoch)
+        synchronize(device)
+        start = time.perf_counter()
+        train_epoch(model, train_loader, optimizer, scheduler, recipe, scaler, average, progress=False)
+        synchronize(device)
+        trained = time.perf_counter()
+        for evaluated in (average.model, model) if average else (model,):  # as fit: the average, then the weights
+            evaluate(evaluated, test_loader)
+        synchronize(device)
+        end = time.perf_counter()
+    train_images = len(train_loader) * batch_size if train_loader.sampler.drop_last else len(data.train)
+    return {"train_images": train_images, "test_images": len(data.test), "evaluations": 2 if average else 1,
+            "train_seconds": trained - start,
+            "evaluation_seconds": end - trained, "seconds": end - start,
+            "train_images_per_second": train_images / (trained - start)}

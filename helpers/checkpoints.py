@@ -1,0 +1,134 @@
+"""Checkpoints and metrics that survive a crash, and loading a trained model back.
+
+    save_checkpoint   weights, optimiser, scheduler, random generators, history, recipe, data
+    load_checkpoint   read one safely (no code in the file runs) and check it fits the model
+    load_trained      a checkpoint → the model it was saved from, in eval mode
+    write_metrics     OUT/metrics.json: the run's parameters, data, device and history
+
+Every file is written to a temporary name and then renamed: a crash mid-write leaves the old file.
+"""
+import json
+import os
+import random
+import warnings
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from helpers import KitError
+from helpers.device import device_name, to_device
+from helpers.registry import describe_model, rebuild
+
+
+class CheckpointError(KitError):
+    """A checkpoint that cannot be used; the message names the file and why."""
+
+
+def atomic_write(path, write):
+    """Call write(temporary path) beside `path`, then rename it to `path`."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def rng_state():
+    """Python's, NumPy's, torch's and CUDA's random generators, as tensors and lists (weights_only-safe)."""
+    np_state = np.random.get_state()
+    return {"python": list(random.getstate()[1]), "numpy": torch.from_numpy(np_state[1].astype(np.int64)),
+            "numpy_pos": int(np_state[2]), "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def set_rng_state(state):
+    random.setstate((3, tuple(state["python"]), None))
+    np.random.set_state(("MT19937", state["numpy"].numpy().astype(np.uint32), state["numpy_pos"], 0, 0.0))
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(path, model, optimizer=None, scheduler=None, scaler=None, epoch=0, history=(), recipe=None,
+                    data=None, average=None):
+    """`model` holds the weights to use: the weight average's when there is one. The training
+    weights and the optimiser's state are kept too, so that a run can resume."""
+    state = {"architecture": describe_model(model), "epoch": epoch,
+             "model": (average.model if average else model).state_dict(),
+             "training_model": model.state_dict() if average else None,
+             "average_steps": average.steps if average else None,
+             "history": list(history), "rng": rng_state(),
+             "optimizer": optimizer.state_dict() if optimizer else None,
+             "scheduler": scheduler.state_dict() if scheduler else None,
+             "scaler": scaler.state_dict() if scaler else None,
+             "recipe": asdict(recipe) if recipe else None,
+             "data": {"description": data.description, "mean": list(data.mean), "std": list(data.std),
+                      "classes": list(data.classes)} if data else None}
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_checkpoint(path, model=None, map_location="cpu", weights="model"):
+    """Load a checkpoint safely (weights_only=True: no code in the file runs). With `model`, check
+    it was saved from the same architecture and load the weights into it: by default the ones to
+    use (the weight average's), or "training_model" to resume training. Returns the state."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}: train first (python -m helpers.train --out {path.parent}) or check the path.")
+    try:
+        with warnings.catch_warnings():  # a corrupt file can name an odd pickle protocol: the error below says it all
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # corrupt bytes fail in many ways: IndexError, KeyError, UnicodeDecodeError, ...
+        reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        raise CheckpointError(f"{path} is not a readable checkpoint (truncated, corrupt or not from this kit: {reason}). "
+                              f"Delete it and use the other checkpoint of the run, or train again.") from None
+    if not isinstance(state, dict) or "model" not in state or "architecture" not in state:
+        raise CheckpointError(f"{path} is not a checkpoint of this kit (no model weights and architecture in it).")
+    if model is not None:
+        saved, wanted = state["architecture"], describe_model(model)
+        if saved != wanted:
+            diff = ", ".join(f"{k}: file {saved.get(k)!r} vs model {wanted.get(k)!r}"
+                             for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k))
+            raise CheckpointError(f"{path} was saved from another model ({diff}): build the model with the "
+                                  f"file's settings, or load a checkpoint of this model.")
+        if state.get(weights) is None:  # "training_model" is there only when the run kept a weight average
+            raise CheckpointError(f"{path} holds no {weights} weights: it was saved without a weight average, "
+                                  f"so resume it with --ema-decay 0.")
+        load_weights(model, state[weights], path)
+    return state
+
+
+def load_weights(model, weights, path):
+    """Load a state dict into `model`, cast to the model's dtypes (shipped weights are float16)."""
+    own = model.state_dict()
+    try:
+        model.load_state_dict({k: v.to(own[k].dtype) if k in own else v for k, v in weights.items()})
+    except RuntimeError as error:
+        raise CheckpointError(f"{path} does not fit this {type(model).__name__}: "
+                              f"{' '.join(str(error).splitlines()[1:3]).strip()} The model changed since these "
+                              f"weights were saved: train it again, or load them into the model they came from.") from None
+
+
+def load_trained(checkpoint_path, device="cpu"):
+    """Rebuild the model a checkpoint was saved from and load its weights. Returns (model, state):
+    `state` also holds the run's history, recipe and data (mean, std, classes, description)."""
+    path = Path(checkpoint_path)
+    if not path.is_file():
+        raise CheckpointError(f"no trained model at {path}: run notebook 04_training first (or "
+                              f"`python -m helpers.train --out {path.parent}`), or check the path.")
+    device = torch.device(device)
+    state = load_checkpoint(path, map_location=device)
+    try:
+        model = rebuild(state["architecture"], path)
+    except KitError as error:
+        raise CheckpointError(str(error)) from None
+    load_weights(model, state["model"], path)
+    return to_device(model, device).eval(), state  # channels-last, as it was trained
+
+
+def write_metrics(path, model, data, device, history, recipe):
+    metrics = {"params": sum(p.numel() for p in model.parameters()), "data": data.description,
+               "device": device_name(device), "model": describe_model(model), "recipe": asdict(recipe),
+               "epochs": history}
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(metrics, indent=1)))
