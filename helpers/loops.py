@@ -24,6 +24,9 @@ from helpers.recipe import Recipe, l1_penalty, make_optimizer, make_scheduler
 from helpers.weight_average import WeightAverage
 
 
+MIN_STEPS_PER_EPOCH = 4  # fewer leave OneCycleLR no room to climb and descend, and BatchNorm few batches
+
+
 def training_step(model, images, labels, optimizer, recipe, dtype=None, scaler=None):
     """One step on one batch: the loss (with the recipe's label smoothing and L1 penalty) computed
     under autocast to `dtype`, its gradients, one optimiser step. With float16 the gradient
@@ -108,6 +111,11 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
     seed_everything(recipe.seed)
     to_device(model, device)
     train_loader = train_batches(data, recipe, device)
+    if len(train_loader) < MIN_STEPS_PER_EPOCH:  # a run that cannot learn must not pass for one that did
+        fits = len(data.train) // MIN_STEPS_PER_EPOCH
+        raise KitError(f"{len(data.train)} training images at batch size {recipe.batch_size} make {len(train_loader)} "
+                       f"step(s) an epoch, too few to learn: use a batch size of {fits} or less "
+                       f"(--batch-size, BATCH_SIZE), or more images.")
     test_loader = eval_batches(data, device, max(recipe.batch_size, 512))
     optimizer = make_optimizer(model, recipe)
     scheduler = make_scheduler(optimizer, recipe, len(train_loader))

@@ -1,7 +1,7 @@
 """The whole training run from the command line: `python -m helpers.train --help`.
 
     python -m helpers.train                                   # Net, the default recipe, ./data
-    python -m helpers.train --data-root ../shared/data/cifar10-subset --subset 1000 --epochs 2
+    python -m helpers.train --subset 1000 --epochs 2 --batch-size 64 --out runs/try   # a 2-minute try
     python -m helpers.train --out runs/net --resume           # continue an interrupted run
 
 Writes OUT/metrics.json, OUT/last.pt and OUT/best.pt after every epoch.

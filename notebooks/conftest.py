@@ -3,7 +3,8 @@ inherit this process's environment, which this file sets up.
 
 KIT_SMOKE=1 puts every notebook in smoke mode (helpers.notebook.smoke_mode): a small subset, a
 short run, figures written to a scratch folder rather than images/. The data come from
-$CIFAR10_ROOT (run the tests with it set: there is no download under test).
+$CIFAR10_ROOT, or, when it is unset, from a small subset made once from a CIFAR-10 download
+(tools/subset_for_tests.py), which this file points CIFAR10_ROOT at.
 
 MPLBACKEND is left alone on purpose: a kernel picks matplotlib's inline backend, which shows the
 figures; with Agg, each `plt.show()` would warn that it cannot show anything.
@@ -13,4 +14,10 @@ nbval compares only the cells marked `# NBVAL_CHECK_OUTPUT` against the outputs 
 """
 import os
 
+from tools.subset_for_tests import use_subset_for_tests
+
 os.environ["KIT_SMOKE"] = "1"
+
+
+def pytest_configure(config):
+    use_subset_for_tests()

@@ -1,5 +1,6 @@
-"""Shared fixtures. The real-data tests use the exact-pixel CIFAR-10 subset that stands beside the
-repository (../shared/data/cifar10-subset) or whatever $CIFAR10_ROOT names."""
+"""Shared fixtures. The real-data tests use the CIFAR-10 folder $CIFAR10_ROOT names (CI: the
+exact-pixel subset beside the repository) or, when it is unset, a small subset made once from a
+CIFAR-10 download (tools/subset_for_tests.py)."""
 import os
 from pathlib import Path
 
@@ -12,16 +13,21 @@ from helpers.device import seed_everything
 from helpers.loops import fit
 from helpers.model import Net
 from helpers.recipe import Recipe
+from tools.subset_for_tests import use_subset_for_tests
 
 REPO = Path(__file__).resolve().parents[1]
-SUBSET_ROOT = Path(os.environ.get("CIFAR10_ROOT") or REPO.parent / "shared" / "data" / "cifar10-subset")
+
+
+def pytest_configure(config):
+    use_subset_for_tests()
 
 
 @pytest.fixture(scope="session")
 def subset_root():
-    if not (SUBSET_ROOT / "train").is_dir():
-        pytest.skip(f"no class-folder CIFAR-10 at {SUBSET_ROOT}: set CIFAR10_ROOT")
-    return SUBSET_ROOT
+    root = Path(os.environ["CIFAR10_ROOT"])
+    if not (root / "train").is_dir():
+        pytest.skip(f"CIFAR10_ROOT={root} is not a class-folder copy (train/<class>/*.png): these tests need one")
+    return root
 
 
 @pytest.fixture(scope="session")

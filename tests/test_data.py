@@ -6,9 +6,10 @@ from helpers.data import (CLASSES, DataError, balanced_subset, channel_stats, cl
 from tests.conftest import REPO, make_class_folders
 
 
-def test_subset_root_loads_as_uint8_arrays(subset):
-    assert subset.train.images.shape == (4153, 32, 32, 3)
-    assert subset.test.images.shape == (1017, 32, 32, 3)
+def test_subset_root_loads_as_uint8_arrays(subset, subset_root):
+    files = lambda split: sum(1 for f in (subset_root / split).glob("*/*") if f.is_file())
+    assert subset.train.images.shape == (files("train"), 32, 32, 3)
+    assert subset.test.images.shape == (files("test"), 32, 32, 3)
     assert subset.train.images.dtype == np.uint8 and subset.train.labels.dtype == np.int64
     assert set(np.unique(subset.train.labels)) == set(range(10))
     assert subset.classes == CLASSES
@@ -43,14 +44,15 @@ def test_balanced_subset_is_balanced_and_reproducible(subset):
     assert len(d) == 1000 and np.bincount(d.labels).min() == np.bincount(subset.test.labels).min()
 
 
-def test_subset_larger_than_the_data_is_refused(subset_root):
-    with pytest.raises(DataError, match="the train split has 4153 images"):
-        load_cifar10(subset_root, subset=5000)
+def test_subset_larger_than_the_data_is_refused(subset, subset_root):
+    with pytest.raises(DataError, match=f"the train split has {len(subset.train)} images"):
+        load_cifar10(subset_root, subset=len(subset.train) + 1)
 
 
-def test_subset_keeps_a_smaller_test_split_whole(subset_root):
-    data = load_cifar10(subset_root, subset=2000)
-    assert len(data.train) == 2000 and len(data.test) == 1017
+def test_subset_keeps_a_smaller_test_split_whole(subset, subset_root):
+    n = len(subset.test) + 500  # more than the test split holds
+    data = load_cifar10(subset_root, subset=n)
+    assert len(data.train) == n and len(data.test) == len(subset.test)
 
 
 def test_root_comes_from_argument_then_environment_then_default(monkeypatch, tmp_path):

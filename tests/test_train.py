@@ -71,6 +71,8 @@ def test_missing_data_root(capsys, tmp_path):
     (["--batch-size", "-8"], "--batch-size -8 is not possible"),
     (["--subset", "0"], "--subset 0 is not possible"),
     (["--subset", "100000"], "subset 100000 is not possible"),
+    # the --help example without its batch size: 1000 images at 512 are one step an epoch
+    (["--subset", "1000", "--epochs", "2"], "1 step(s) an epoch, too few to learn: use a batch size of 250 or less"),
 ])
 def test_impossible_settings(capsys, subset_root, tmp_path, argv, fragment):
     code, out = run(capsys, "--data-root", str(subset_root), "--out", str(tmp_path / "run"), *argv)
@@ -86,12 +88,12 @@ def test_cuda_without_gpu(capsys, tmp_path):
 def test_a_tiny_run_writes_metrics_and_checkpoints(capsys, subset_root, tmp_path):
     out_dir = tmp_path / "run"
     code, out = run(capsys, "--data-root", str(subset_root), "--subset", "100", "--epochs", "1",
-                    "--batch-size", "50", "--widths", "8", "16", "32", "32", "--out", str(out_dir), "--no-progress")
+                    "--batch-size", "25", "--widths", "8", "16", "32", "32", "--out", str(out_dir), "--no-progress")
     assert code == 0, out.err
     metrics = json.loads((out_dir / "metrics.json").read_text())
     assert metrics["params"] == count_parameters(Net(widths=(8, 16, 32, 32)))
     assert metrics["model"]["widths"] == [8, 16, 32, 32]
-    assert "cifar10-subset" in metrics["data"] and metrics["device"].startswith("CPU")
+    assert subset_root.name in metrics["data"] and metrics["device"].startswith("CPU")
     (epoch,) = metrics["epochs"]
     assert set(epoch) >= {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds"}
     assert 0 <= epoch["test_acc"] <= 100 and epoch["seconds"] > 0
