@@ -132,3 +132,16 @@ def write_metrics(path, model, data, device, history, recipe):
                "device": device_name(device), "model": describe_model(model), "recipe": asdict(recipe),
                "epochs": history}
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(metrics, indent=1)))
+
+
+def export_weights(checkpoint_path, out_path):
+    """A checkpoint's weights to use, in float16, with what loading them back needs (architecture,
+    recipe, data, mean and std) and the run's history: a small file to ship. load_trained reads it."""
+    state = load_checkpoint(checkpoint_path)
+    weights = {k: v.half() if v.is_floating_point() else v for k, v in state["model"].items()}
+    history = [{k: v for k, v in entry.items() if k != "lrs"} for entry in state["history"]]  # not each step's LR
+    shipped = {"architecture": state["architecture"], "epoch": state["epoch"], "model": weights,
+               "history": history, "recipe": state["recipe"], "data": state["data"]}
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out_path, lambda tmp: torch.save(shipped, tmp))
+    return Path(out_path)

@@ -139,3 +139,22 @@ def show_gradcam(images, heatmaps, predicted, true, classes, ncols=5, title=None
                   extent=(-0.5, width - 0.5, height - 0.5, -0.5))
         _verdict_title(ax, int(predicted[i]), int(true[i]), classes)
     return fig
+
+
+def show_gradcam_stages(images, heatmaps, title=None, alpha=0.5):
+    """One column an image, one row a layer: the original, then its Grad-CAM heatmap at each layer
+    (`heatmaps` is {layer name: (N, H, W) array}), to see how the evidence sharpens or spreads."""
+    images = [as_numpy(image) for image in images]
+    rows = ["image", *heatmaps]
+    ncols = len(images)
+    fig, axes = _image_grid(len(rows) * ncols, ncols, title, cell=1.3, title_lines=0)
+    for row, name in enumerate(rows):
+        for col, image in enumerate(images):
+            ax = axes[row * ncols + col]
+            ax.imshow(_displayable(image), interpolation="nearest")
+            if name != "image":
+                height, width = image.shape[:2]
+                ax.imshow(as_numpy(heatmaps[name][col]), cmap="jet", alpha=alpha, vmin=0, vmax=1,
+                          interpolation="bilinear", extent=(-0.5, width - 0.5, height - 0.5, -0.5))
+        _row_label(axes[row * ncols], name)
+    return fig

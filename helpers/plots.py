@@ -79,14 +79,19 @@ def plot_class_counts(counts, title=None):
 
 # ---- Training ---------------------------------------------------------------------------------
 
-def plot_history(history, title=None):
-    """Loss and accuracy per epoch, train vs test (`history` as training.fit returns it).
-    Train accuracy is measured on augmented images while the weights still change, test accuracy
-    on clean images after the epoch: a test curve above the train curve is normal early on. With a
-    weight average, "test" is the average's and a dotted line shows the training weights'."""
+def plot_history(history, title=None, reference=None, reference_label="reference run"):
+    """Loss and accuracy per epoch, train vs test (`history` as loops.fit returns it). With a
+    weight average, "test" is the average's and a dotted line shows the training weights'.
+    `reference`: another history (the kit's full run), drawn in grey underneath, to compare with."""
     epochs = [h["epoch"] for h in history]
     marker = "o" if len(epochs) <= 30 else None
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+    if reference:
+        ref_epochs = [h["epoch"] for h in reference]
+        for split, style in (("train", "--"), ("test", "-")):
+            for ax, key in ((loss_ax, f"{split}_loss"), (acc_ax, f"{split}_acc")):
+                ax.plot(ref_epochs, [h[key] for h in reference], style, color="0.7", lw=1.5, zorder=0,
+                        label=f"{split}, {reference_label}")
     averaged = all("training_weights_test_acc" in h for h in history)
     for split, style in (("train", "--"), ("test", "-")):
         label = "test (weight average)" if split == "test" and averaged else split
@@ -149,9 +154,15 @@ def plot_accuracy_curves(curves, title=None):
 
 # ---- Evaluation -------------------------------------------------------------------------------
 
-def plot_class_accuracy(accuracies, title=None):
-    """A bar a class: its test accuracy in % (`accuracies` is {class: %}, e.g. evaluation.class_accuracy)."""
+def plot_class_accuracy(accuracies, title=None, reference=None, reference_label="reference run"):
+    """A bar a class: its test accuracy in % (`accuracies` is {class: %}, e.g. evaluation.class_accuracy).
+    `reference` ({class: %}, the kit's full run) is drawn as a black mark on each bar, to compare with."""
     fig, ax = _bar_chart(accuracies, "accuracy (%)", title, "%.1f")
+    if reference:
+        names = list(accuracies)
+        ax.scatter(names, [reference[name] for name in names], marker="_", s=600, color="black", zorder=3,
+                   label=reference_label)
+        ax.legend(loc="lower right", fontsize=8)
     ax.set_ylim(0, 105)
     return fig
 

@@ -20,17 +20,30 @@
 #
 # This notebook trains `Net` (notebook 03, helpers/model.py) on CIFAR-10 and explains every choice on the way:
 #
-# 1. the **recipe**: SGD with Nesterov momentum, OneCycleLR, weight decay that spares norms and biases, label smoothing;
-# 2. the **LR range test**, which picks the largest learning rate;
-# 3. the **OneCycleLR schedule**, drawn before any training;
-# 4. the **training run**, with checkpoints you can resume after a crash, and its curves;
-# 5. the same recipe with **Adam**, and with an **L1 penalty**;
-# 6. a **normalisation study**: BatchNorm vs GroupNorm vs LayerNorm, same recipe and seed;
-# 7. a small **self-attention network** trained with Adam;
-# 8. **TensorBoard**, if you want live curves.
+# 1. the **data**, in memory;
+# 2. the **recipe**: SGD with Nesterov momentum, OneCycleLR, weight decay that spares norms and biases, label
+#    smoothing, a weight average;
+# 3. the **LR range test**, which picks the largest learning rate;
+# 4. the **OneCycleLR schedule**, drawn before any training;
+# 5. the **training run**, with checkpoints you can resume after a crash;
+# 6. its **curves**, drawn over the kit's own full run (grey), the result to expect;
+# 7. where the run is kept, and why it is never overwritten;
+# 8. **comparison studies** (off unless `STUDIES = True`): SGD vs Adam, an L1 penalty, BatchNorm vs GroupNorm vs
+#    LayerNorm, and a small self-attention network, each a short run of `STUDY_EPOCHS` epochs;
+# 9. **every run of this notebook side by side**, in one table, with the reference run;
+# 10. **TensorBoard**, if you want live curves.
 #
-# On a Colab T4 GPU the full run (30 epochs on all 50,000 images) takes minutes per model; on a CPU it takes hours.
-# Run it on a GPU: *Runtime > Change runtime type > T4 GPU*.
+# **How long it takes.** Run it on a GPU: *Runtime > Change runtime type > T4 GPU*.
+#
+# | part | work | 2-core CPU (measured) | Colab T4 GPU |
+# |---|---|---|---|
+# | sections 1–4 | load the data, 100 range-test steps | about 2 min | under a minute (estimate) |
+# | section 5, the main run | 30 epochs of 50,000 images | 42 min (84 s an epoch, median of the kit's 30-epoch run) | 3–5 min (estimate: 5–10 s an epoch, not yet measured) |
+# | section 8, with `STUDIES = True` | 5 runs × `STUDY_EPOCHS` = 5 epochs | about 35 min for Net's 4 runs, plus the attention net | 2–4 min (estimate) |
+#
+# The CPU figures are the kit's own runs on CIFAR-10 (JPEG copy), 2-core AMD EPYC, bfloat16 (README); the GPU figures
+# are estimates from the CPU's loader speed (17,000 images a second on 2 cores, what Colab has), until measured on a
+# T4. For a class on a CPU: `EPOCHS = 5` (7 minutes) shows the whole story; the reference curves show how it ends.
 
 # %%
 # Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
@@ -58,13 +71,13 @@ SMOKE = setup()
 # A run lives in the folder `runs/RUN_NAME` of the kit (`RUN`). Change a knob that alters the recipe and you need
 # another name (`RUN_NAME = "net-adam"`, say): the kit refuses to resume a run with a different recipe, and it never
 # overwrites one. On Colab, `RUNS_ON_DRIVE = True` keeps the runs on your Google Drive: a recycled runtime loses
-# everything on its own disk, and a run on Drive can still be resumed.
+# everything on its own disk, and a run on Drive can still be resumed (and evaluated by notebook 05 on its own runtime).
 
 # %%
 DATA_ROOT = None                  # None: $CIFAR10_ROOT, else the kit's data/ folder (downloaded there once)
 SUBSET = 400 if SMOKE else None   # N class-balanced images per split; None: all 50,000 train / 10,000 test
-EPOCHS = 1 if SMOKE else 30
-BATCH_SIZE = 64 if SMOKE else 512 # smoke: 6 steps an epoch (OneCycleLR needs at least 4)
+EPOCHS = 1 if SMOKE else 30       # the main run (section 5); 5 is enough to see the whole story in a class
+BATCH_SIZE = 64 if SMOKE else 512 # smoke: 6 steps an epoch (the kit refuses fewer than 4)
 MAX_LR = None                     # None: the LR range test's suggestion (section 3); or a number such as 0.05
 SEED = 0                          # the same seed gives the same weights, batches and augmentation
 # Augmentation (helpers/transforms.py). The course's pipeline is the first three; the default recipe leaves
@@ -79,11 +92,13 @@ EMA_DECAY = 0.99                  # weight average kept each step (section 2); 0
 OPTIMIZER = "sgd"                 # "sgd" or "adam" (Adam wants a max LR about 10x smaller; the range test finds it)
 L1 = 0.0                          # L1 penalty factor, e.g. 5e-5; 0 is off (section 8)
 DROPOUT = 0.0                     # Dropout2d after each block of Net, e.g. 0.05
-NORM = "batch"                    # "batch", "group" or "layer" (section 9 compares them)
+NORM = "batch"                    # "batch", "group" or "layer" (section 8 compares them)
 TENSORBOARD = False               # also log to TensorBoard (needs the tensorboard package; Colab has it)
 RESUME = True                     # continue RUN from RUN/last.pt when it holds an unfinished run
 RUN_NAME = "net"                  # the run lives in runs/RUN_NAME: last.pt, best.pt, metrics.json
 RUNS_ON_DRIVE = False             # Colab: keep runs/ on Google Drive, so that RESUME survives a recycled runtime
+STUDIES = SMOKE                   # section 8's comparison runs: True trains them (off by default; on under the tests)
+STUDY_EPOCHS = 1 if SMOKE else 5  # epochs of each comparison run
 
 # %% [markdown]
 # ## 1. The data
@@ -92,6 +107,7 @@ RUNS_ON_DRIVE = False             # Colab: keep runs/ on Google Drive, so that R
 # and normalise them on the device. The mean and std come from the training split.
 
 # %%
+import json
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -107,10 +123,12 @@ from helpers.model import count_parameters
 from helpers.notebook import figure_dir, run_dir
 from helpers.plots import plot_accuracy_curves, plot_history, plot_lr, plot_lr_range_test, save_figure
 from helpers.recipe import Recipe, l1_penalty, make_optimizer, make_scheduler, parameter_groups
+from helpers.reference import reference_metrics
 from helpers.registry import build_model
 
 FIGURES = figure_dir()  # images/ for a real run, a scratch folder under the tests
 RUN = run_dir(RUN_NAME, on_drive=RUNS_ON_DRIVE)
+REFERENCE = reference_metrics()  # the kit's full run of the default recipe (its weights are shipped): what to expect
 
 data = load_cifar10(DATA_ROOT, subset=SUBSET, seed=SEED)
 DEVICE = pick_device("auto")
@@ -265,10 +283,21 @@ print(f"best test accuracy {best['test_acc']:.2f}% at epoch {best['epoch']}; fin
 # **The weight average.** The solid test curve is the weight average's (section 2), the dotted one the training
 # weights' themselves: while the LR is high the training weights' accuracy jumps from epoch to epoch and the average
 # runs well above it; as the LR anneals the two meet.
+#
+# **What to expect.** The grey curves underneath are the kit's own full run of the default recipe (read from
+# `images/shipped-weights-metrics.json`; its weights are the ones notebook 05 evaluates when you have none). With the
+# default knobs on the full data, your run should lie on them, to a few tenths of a point (the seed, the machine and
+# the precision each move a run a little). A shorter run (`EPOCHS = 5`) anneals sooner: it ends lower, but above the
+# reference's epoch 5, since its learning rate has come down.
 
 # %%
 title = f"Net, {recipe.optimizer}, max LR {recipe.max_lr:g}, {n_epochs(len(history))}\n{data.description}"
-fig = plot_history(history, title=title)
+reference_label = f"reference: {REFERENCE['recipe']['epochs']} epochs, {REFERENCE['data']}"
+fig = plot_history(history, title=title, reference=REFERENCE["epochs"], reference_label=reference_label)
+final = REFERENCE["epochs"][-1]
+print(f"this run:  final test accuracy {history[-1]['test_acc']:.2f}% after {n_epochs(len(history))}")
+print(f"reference: final test accuracy {final['test_acc']:.2f}% after {n_epochs(len(REFERENCE['epochs']))}, "
+      f"{REFERENCE['data']}, {REFERENCE['device']}")
 save_figure(fig, "training_curves", FIGURES);
 
 # %% [markdown]
@@ -298,7 +327,40 @@ except KitError as error:
     print(f"refused, as it should be: {error}")
 
 # %% [markdown]
-# ## 8. SGD vs Adam, and the L1 penalty
+# ## 8. Comparison studies: SGD vs Adam, L1, the norms, an attention network
+#
+# Each study changes one thing of the recipe or the model and trains it for `STUDY_EPOCHS` epochs, same seed, same
+# batches, each in its own folder under `runs/` (so an interrupted notebook resumes them too). They are off unless
+# `STUDIES = True`: on a GPU all of them take minutes, on a CPU more than half an hour (the time table at the top).
+# So that the comparison is fair, the main run is not reused here: a baseline run with the main recipe and
+# `STUDY_EPOCHS` epochs comes first. **In smoke mode the numbers mean nothing** (one epoch on a few hundred images).
+
+# %%
+quiet = lambda *args: None  # the study runs print one summary line each, not one per epoch
+study_recipe = replace(recipe, epochs=STUDY_EPOCHS)
+study_runs = {}  # label → history, for the table of section 9
+
+
+def study(label, folder, study_recipe, norm=NORM, model_name="net"):
+    """Train one comparison run (or resume it), print its line, keep its history for section 9."""
+    seed_everything(SEED)
+    net = build_model(model_name, norm, DROPOUT) if model_name == "net" else build_model(model_name)
+    runs_history = fit(net, data, study_recipe, run_dir(folder, on_drive=RUNS_ON_DRIVE), resume=RESUME,
+                       device=DEVICE, log=quiet)
+    study_runs[label] = runs_history
+    print(f"{label:34s} best test accuracy {max(h['test_acc'] for h in runs_history):5.2f}%  (runs/{folder})")
+    return net, runs_history
+
+
+if STUDIES:
+    baseline_label = f"{recipe.optimizer}, {NORM} norm (the main recipe)"
+    baseline_net, _ = study(baseline_label, f"study-{STUDY_EPOCHS}ep-baseline", study_recipe)
+else:
+    print("STUDIES = False: the comparison runs are skipped. Set STUDIES = True in the knobs and run the notebook "
+          "again to train them (the main run is resumed, not repeated).")
+
+# %% [markdown]
+# ### 8.1 SGD vs Adam, and the L1 penalty
 #
 # **Adam** keeps, per weight, a moving average of the gradient and of its square,
 #
@@ -318,32 +380,14 @@ except KitError as error:
 # small: $\lambda_1 = 5 \cdot 10^{-5}$ adds about 0.35 to a loss of about 2.3, while $5 \cdot 10^{-4}$ would add more
 # than the loss itself and push most weights to zero.
 #
-# Switch either for the main run with the knobs (`OPTIMIZER = "adam"`, `L1 = 5e-5`). The next cells train each once,
-# with the same epochs and seed, beside the run of section 5 (in smoke mode: one epoch on a few hundred images,
-# so the comparison shows only that the code runs). On the full data each is a whole run, about as long as section 5;
-# each has its own folder under `runs/`, so an interrupted notebook resumes them too.
+# Switch either for the main run with the knobs (`OPTIMIZER = "adam"`, `L1 = 5e-5`). The next cell trains each for
+# `STUDY_EPOCHS` epochs beside the baseline, and counts the weights the L1 penalty has pushed to (almost) zero.
 
 # %%
 L1_DEMO = 5e-5  # the comparison run's factor
 penalty = l1_penalty(model).item()
 print(f"sum of |w| over the trained Net's conv and linear weights: {penalty:,.1f}")
 print(f"with L1 = {L1_DEMO:g} it adds {L1_DEMO * penalty:.3f} to the loss (the cross-entropy starts near 2.3)")
-
-# %%
-quiet = lambda *args: None  # the comparison runs print one summary line each, not one per epoch
-comparisons = {
-    "Adam, max LR 0.01": replace(recipe, optimizer="adam", max_lr=0.01),
-    f"{recipe.optimizer}, L1 {L1_DEMO:g}": replace(recipe, l1=L1_DEMO),
-}
-curves = {f"{recipe.optimizer}, max LR {recipe.max_lr:g}, L1 {recipe.l1:g} (section 5)": history}
-trained_nets = {}
-for label, comparison in comparisons.items():
-    seed_everything(SEED)
-    other = build_model("net", NORM, DROPOUT)
-    folder = run_dir("net-adam" if comparison.optimizer == "adam" else "net-l1", on_drive=RUNS_ON_DRIVE)
-    curves[label] = fit(other, data, comparison, folder, resume=RESUME, device=DEVICE, log=quiet)
-    trained_nets[label] = other
-    print(f"{label:28s} best test accuracy {max(h['test_acc'] for h in curves[label]):5.2f}%  ({folder})")
 
 
 def share_near_zero(net, threshold=1e-3):
@@ -352,13 +396,14 @@ def share_near_zero(net, threshold=1e-3):
     return 100 * (weights < threshold).float().mean().item()
 
 
-print(f"\nweights with |w| < 1e-3: section 5's run {share_near_zero(model):.1f}%, "
-      + ", ".join(f"{label} {share_near_zero(net):.1f}%" for label, net in trained_nets.items()))
-fig = plot_accuracy_curves(curves, title=f"SGD vs Adam vs L1, Net, {n_epochs(recipe.epochs)}\n{data.description}")
-save_figure(fig, "optimizer_comparison", FIGURES);
+if STUDIES:
+    adam_net, _ = study("adam, max LR 0.01", f"study-{STUDY_EPOCHS}ep-adam", replace(study_recipe, optimizer="adam", max_lr=0.01))
+    l1_net, _ = study(f"{recipe.optimizer}, L1 {L1_DEMO:g}", f"study-{STUDY_EPOCHS}ep-l1", replace(study_recipe, l1=L1_DEMO))
+    print(f"\nweights with |w| < 1e-3: baseline {share_near_zero(baseline_net):.1f}%, Adam {share_near_zero(adam_net):.1f}%, "
+          f"L1 {share_near_zero(l1_net):.1f}%")
 
 # %% [markdown]
-# ## 9. Normalisation study: BatchNorm vs GroupNorm vs LayerNorm
+# ### 8.2 Normalisation study: BatchNorm vs GroupNorm vs LayerNorm
 #
 # Each normalises a feature map $x$ as $\hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}$, then scales and shifts it
 # with learned $\gamma, \beta$ per channel. They differ in what $\mu$ and $\sigma^2$ are averaged over:
@@ -375,61 +420,67 @@ save_figure(fig, "optimizer_comparison", FIGURES);
 # segmentation, large images), where BatchNorm's statistics fall apart. LayerNorm forces all channels of an image
 # to share one scale, which costs a CNN some accuracy.
 #
-# The run with `NORM` from section 5 is reused; the other two are trained here (on the full data: two more whole
-# runs, each in its own folder under `runs/`). **In smoke mode the numbers mean
-# nothing** (one epoch on a few hundred images). The figures in the README come from a longer run on the full data,
-# labelled with its data and epochs in the title.
+# The baseline above is the `NORM` run; the other two are trained here. The README's normalisation study ran the
+# same comparison for 10 epochs on a subset: BatchNorm first, GroupNorm and LayerNorm well behind.
 
 # %%
-norm_runs = {}
-for norm in ("batch", "group", "layer"):
-    if norm == NORM:
-        norm_runs[norm] = (history, count_parameters(model))
-        continue
-    seed_everything(SEED)
-    net = build_model("net", norm, DROPOUT)
-    norm_history = fit(net, data, recipe, run_dir(f"net-{norm}", on_drive=RUNS_ON_DRIVE), resume=RESUME, device=DEVICE, log=quiet)
-    norm_runs[norm] = (norm_history, count_parameters(net))
-
-print(f"{'norm':6s} {'parameters':>10s} {'best test acc':>14s} {'final test acc':>15s} {'final train acc':>16s}")
-for norm, (runs_history, params) in norm_runs.items():
-    print(f"{norm:6s} {params:10,d} {max(h['test_acc'] for h in runs_history):13.2f}% "
-          f"{runs_history[-1]['test_acc']:14.2f}% {runs_history[-1]['train_acc']:15.2f}%")
-title = f"BatchNorm vs GroupNorm vs LayerNorm, Net, {n_epochs(recipe.epochs)}\n{data.description}"
-fig = plot_accuracy_curves({f"{norm} norm": h for norm, (h, _) in norm_runs.items()}, title=title)
-save_figure(fig, "normalization_study", FIGURES);
+if STUDIES:
+    norm_runs = {NORM: study_runs[baseline_label]}
+    for norm in ("batch", "group", "layer"):
+        if norm != NORM:
+            norm_runs[norm] = study(f"{recipe.optimizer}, {norm} norm", f"study-{STUDY_EPOCHS}ep-{norm}", study_recipe,
+                                    norm=norm)[1]
+    title = f"BatchNorm vs GroupNorm vs LayerNorm, Net, {n_epochs(STUDY_EPOCHS)}\n{data.description}"
+    fig = plot_accuracy_curves({f"{norm} norm": h for norm, h in norm_runs.items()}, title=title)
+    save_figure(fig, "normalization_study", FIGURES);
 
 # %% [markdown]
-# ## 10. A small self-attention network, trained with Adam
+# ### 8.3 A small self-attention network, trained with Adam
 #
 # `AttentionNet` (helpers/attention.py) is a different kind of model: three 3x3 convolutions, global average
 # pooling to one 48-vector per image, then four self-attention blocks in which the 8 entries of the image's query,
 # key and value attend to each other, $\mathrm{softmax}(q k^\top/\sqrt{8})\,v$, and one linear layer; about 25,700
 # parameters. It was trained with Adam, as attention models usually are, so its recipe is
-# `Recipe(optimizer="adam", max_lr=...)`, with the max LR from its own LR range test (Adam's scale, not SGD's).
+# `Recipe(optimizer="adam", max_lr=...)`, with the max LR from its own LR range test (Adam's scale, not SGD's),
+# for `STUDY_EPOCHS` epochs.
 
 # %%
-from helpers.attention import AttentionNet
-
-attention_recipe = replace(recipe, optimizer="adam")
-seed_everything(SEED)
-attention_net = AttentionNet()
-attention_run = run_dir("attention", on_drive=RUNS_ON_DRIVE)
-lrs, losses = lr_range_test(attention_net, data, attention_recipe, device=DEVICE, steps=6 if SMOKE else 100)
-attention_lr = float(f"{suggest_max_lr(lrs, losses):.2g}")
-if RESUME and (attention_run / "last.pt").exists():
-    attention_lr = load_checkpoint(attention_run / "last.pt")["recipe"]["max_lr"]  # the run being resumed
-attention_recipe = replace(attention_recipe, max_lr=attention_lr)
-print(f"AttentionNet: {count_parameters(attention_net):,} parameters; Adam, max LR {attention_lr:g}")
-attention_history = fit(attention_net, data, attention_recipe, attention_run, resume=RESUME, device=DEVICE, log=quiet,
-                        tensorboard_dir=TB_DIR / attention_run.name if TENSORBOARD else None)
-print(f"best test accuracy {max(h['test_acc'] for h in attention_history):.2f}%  ({attention_run})")
-fig = plot_history(attention_history, title=f"AttentionNet, Adam, max LR {attention_lr:g}, "
-                                             f"{n_epochs(len(attention_history))}\n{data.description}")
-save_figure(fig, "attention_training_curves", FIGURES);
+if STUDIES:
+    seed_everything(SEED)
+    lrs, losses = lr_range_test(build_model("attention"), data, replace(study_recipe, optimizer="adam"), device=DEVICE,
+                                steps=6 if SMOKE else 100)
+    attention_lr = float(f"{suggest_max_lr(lrs, losses):.2g}")
+    attention_folder = f"study-{STUDY_EPOCHS}ep-attention"
+    if RESUME and (run_dir(attention_folder, on_drive=RUNS_ON_DRIVE) / "last.pt").exists():  # the run being resumed
+        attention_lr = load_checkpoint(run_dir(attention_folder, on_drive=RUNS_ON_DRIVE) / "last.pt")["recipe"]["max_lr"]
+    attention_net, attention_history = study(f"AttentionNet, adam, max LR {attention_lr:g}", attention_folder,
+                                             replace(study_recipe, optimizer="adam", max_lr=attention_lr),
+                                             model_name="attention")
+    print(f"AttentionNet: {count_parameters(attention_net):,} parameters")
+    fig = plot_history(attention_history, title=f"AttentionNet, Adam, max LR {attention_lr:g}, "
+                                                 f"{n_epochs(len(attention_history))}\n{data.description}")
+    save_figure(fig, "attention_training_curves", FIGURES);
 
 # %% [markdown]
-# ## 11. TensorBoard (optional)
+# ## 9. Every run side by side
+#
+# One line a run of this notebook: the main run, the comparison runs (when `STUDIES = True`), and, last, the kit's
+# reference run, read from its committed metrics. Compare runs of the same length only: a 5-epoch run anneals its
+# learning rate sooner, so it is not a 30-epoch run stopped early. A difference between two runs counts only when it
+# is larger than the difference between two seeds of the same recipe (README: about 0.6 points at epoch 10, 0.04
+# at the end of 30 epochs).
+
+# %%
+rows = {f"main run: {recipe.optimizer}, {NORM} norm, max LR {recipe.max_lr:g} ({RUN_NAME})": history, **study_runs,
+        f"reference: the kit's default recipe ({REFERENCE['data']})": REFERENCE["epochs"]}
+print(f"{'run':66s} {'epochs':>6s} {'final':>7s} {'best':>7s} {'train':>7s}")
+for label, runs_history in rows.items():
+    last = runs_history[-1]
+    print(f"{label[:66]:66s} {len(runs_history):6d} {last['test_acc']:6.2f}% {max(h['test_acc'] for h in runs_history):6.2f}% "
+          f"{last['train_acc']:6.2f}%")
+
+# %% [markdown]
+# ## 10. TensorBoard (optional)
 #
 # The plots above appear after a run. For live curves while training, set `TENSORBOARD = True` in the knobs: `fit` then
 # also logs the losses, accuracies, the per-step LR and a grid of misclassified test images to `runs/tb/<run name>`.
@@ -447,7 +498,75 @@ save_figure(fig, "attention_training_curves", FIGURES);
 print(f"TensorBoard logs: {TB_DIR}" if TENSORBOARD else "TensorBoard is off (TENSORBOARD = False).")
 
 # %% [markdown]
-# ## What next
+# ## What we know now
 #
-# Notebook 05 loads `RUN/best.pt` and looks at what the model gets wrong: class-wise accuracy, the confusion matrix,
-# the misclassified images, and Grad-CAM heatmaps of where it looked.
+# * A `Recipe` holds every setting of a run: SGD with Nesterov momentum, OneCycleLR, weight decay 5e-4 on conv and
+#   linear weights only, label smoothing 0.1, and a weight average (decay 0.99) that is evaluated and saved.
+# * The LR range test raises the LR exponentially, $\eta_i = 10^{-4} \cdot 10^{5i/(n-1)}$; `suggest_max_lr` takes half
+#   the LR of the lowest smoothed loss (the range-test plot above).
+# * OneCycle climbs from $\eta_{\max}/10$ to $\eta_{\max}$ over the first quarter of the steps and anneals to
+#   $\eta_{\max}/1000$, while SGD's momentum goes 0.95 → 0.85 → 0.95 (the schedule figure above).
+# * `fit` checkpoints every epoch and resumes; the curves above show the weight average beside the training weights,
+#   over the reference run's curves, and section 9 puts every run of the notebook in one table.
+# * Adam wants an LR about ten times smaller; L1 pushes unneeded weights to zero; the norms were compared on one
+#   recipe and seed (the figures above; the measured runs are in the README).
+
+# %% [markdown]
+# ## Exercises
+#
+# For each exercise that trains, set `EPOCHS = 5` and give it its own `RUN_NAME` (the kit refuses to resume a run with
+# another recipe); keep `STUDIES = False`. On a T4 each takes a minute or two, on a 2-core CPU about 7 minutes.
+#
+# **1. Read the schedule before training.** With `EPOCHS = 5`, `MAX_LR = 0.2`, `BATCH_SIZE = 512` and the full data,
+# predict the line section 4 prints (steps, first LR, peak and its step, last LR, momentum); run sections 1 to 4.
+# *What to look for:* the peak does not fall exactly on a quarter of the steps.
+# <details><summary>Answer</summary>
+#
+# 50,000 // 512 = 97 steps an epoch (the incomplete last batch is dropped), 5 × 97 = 485. Start 0.2/10 = 0.02; end
+# 0.02/100 = 0.0002; PyTorch ends the climb at step 0.25·485 − 1 = 120.25, so the largest LR is at step 120:
+# `485 steps: LR 0.02 → peak 0.2 at step 120 → 0.0002; momentum 0.95 → 0.85 → 0.95`.
+# </details>
+#
+# **2. Adam.** Set `OPTIMIZER = "adam"`, `MAX_LR = None`, `RUN_NAME = "net-adam-5ep"`, run sections 1 to 4 and
+# compare the range test's suggestion and section 4's line with SGD's; then train (section 5).
+# *What to look for:* the order of magnitude of the suggestion, and the momentum in section 4's line.
+# <details><summary>Answer</summary>
+#
+# Adam divides each weight's step by its own gradient's size, so every weight moves by about $\eta$ a step: its loss
+# turns up at an LR about ten times smaller (the notebook uses 0.01 against 0.2). Momentum reads 0.90 → 0.90 → 0.90:
+# `make_scheduler` cycles it for SGD only; Adam's $\beta_1$ stays 0.9. Five epochs show the start, not the end.
+# </details>
+#
+# **3. How long is the weight average's memory?** The average's decay at step $s$ is
+# $\min(d, (1+s)/(10+s))$ (`WeightAverage.update`). From which step on is it really `EMA_DECAY = 0.99`, and what is it
+# at the end of 5 epochs? Train 5 epochs with `EMA_DECAY = 0` (`RUN_NAME = "net-no-ema-5ep"`) and with 0.99
+# (`RUN_NAME = "net-5ep"`).
+# *What to look for:* the gap between the solid (average) and dotted (training weights) test curves of section 6.
+# <details><summary>Answer</summary>
+#
+# $(1+s)/(10+s) \ge 0.99 \iff s \ge 890$, 890/97 ≈ 9.2 epochs: a 5-epoch run never gets there; at its last step
+# 485/494 = 0.982, a memory of about 1/(1 − 0.982) ≈ 55 steps. `EMA_DECAY = 0`: no average, no dotted curve; with
+# 0.99 expect the average ahead while the LR is high, the two curves meeting as it anneals.
+# </details>
+#
+# **4. How strong is the L1 penalty?** A fresh `Net` has $\sum |w| \approx 7{,}000$ (`l1_penalty`). Which `L1` equals
+# the starting cross-entropy, and how far does a step at the peak LR 0.2 move a weight towards 0 with `L1 = 5e-5`?
+# *What to look for:* the penalty must stay a fraction of the loss.
+# <details><summary>Answer</summary>
+#
+# The loss starts at ln 10 ≈ 2.303, so $\lambda_1$ = 2.303/7,000 ≈ 3.3e-4 (5e-5 adds 0.35; 5e-4 would add 3.5). One
+# step moves it by $\eta \lambda_1$ = 0.2 × 5e-5 = 1e-5, whatever its size; momentum, which OneCycle has lowered to
+# 0.85 at the peak, adds up to $1/(1-0.85) \approx 6.7$ such steps: about 7e-5 a step.
+# </details>
+#
+# **5. CoarseDropout over 5 epochs.** Train with `COARSE_DROPOUT = True` (`RUN_NAME = "net-cd-5ep"`) and compare
+# with exercise 3's 0.99 run and with that recipe at `SEED = 1` (`RUN_NAME = "net-seed1-5ep"`).
+# *What to look for:* train against test accuracy; the gap between the two seeds.
+# <details><summary>Answer</summary>
+#
+# The hole lowers the training accuracy (measured on holed images) more than the test accuracy: the network
+# underfits, as the README measured. A difference between two recipes counts only if it beats that between two seeds.
+# </details>
+#
+# **Next:** [05 · Evaluation](05_evaluation.ipynb) — what the trained model gets wrong, and where it looks (on its own
+# Colab runtime it evaluates the kit's shipped weights, or your run if you kept it on Drive with `RUNS_ON_DRIVE`).

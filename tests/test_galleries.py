@@ -74,3 +74,10 @@ def test_show_gradcam_overlays_a_heatmap():
     heatmaps = rng.random((4, 8, 8))
     fig = galleries.show_gradcam(IMAGES[:4], heatmaps, PREDICTED[:4], LABELS[:4], CLASSES, ncols=2)
     assert len(fig.axes) == 4 and all(len(ax.images) == 2 for ax in fig.axes)
+
+
+def test_show_gradcam_stages_one_row_a_layer():
+    heatmaps = {name: np.random.default_rng(0).random((3, 32, 32)) for name in ("C1", "C2", "C4")}
+    fig = galleries.show_gradcam_stages(IMAGES[:3], heatmaps)
+    assert len(fig.axes) == 4 * 3 and fig.axes[3].get_ylabel() == "C1"
+    assert all(len(ax.images) == 2 for ax in fig.axes[3:])  # image and heatmap over it

@@ -66,3 +66,10 @@ def test_save_figure(tmp_path):
     fig = plots.plot_class_counts({"a": 1, "b": 2})
     path = plots.save_figure(fig, "counts", tmp_path / "figures")
     assert path == tmp_path / "figures" / "counts.png" and path.stat().st_size > 0
+
+
+def test_the_reference_run_is_drawn_beside_the_students():
+    fig = plots.plot_history(HISTORY, reference=HISTORY[:2])
+    assert len(fig.axes[0].lines) == 4  # the reference's train and test loss, then the run's
+    fig = plots.plot_class_accuracy({name: 50.0 for name in CLASSES}, reference={name: 60.0 for name in CLASSES})
+    assert fig.axes[0].collections and fig.axes[0].get_legend() is not None

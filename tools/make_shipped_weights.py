@@ -1,0 +1,66 @@
+"""Make the kit's shipped weights again, in one command:
+
+    python -m tools.make_shipped_weights --data-root DIR        # about 45 minutes on a 2-core CPU
+
+trains the default recipe (`python -m helpers.train` with no recipe option) into runs/shipped,
+resuming it if it was interrupted, exports the final epoch's weight average in float16 to
+helpers/trained/net.pt, tests those very weights on the test split (plain, flip TTA, class by
+class) and writes images/shipped-weights-metrics.json: the run's history and that test.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from helpers import KitError
+from helpers.checkpoints import atomic_write, export_weights, load_trained
+from helpers.data import add_data_options, load_cifar10
+from helpers.device import pick_device
+from helpers.evaluation import class_accuracy
+from helpers.loader import DeviceBatches
+from helpers.loops import evaluate, predict
+from helpers.reference import REFERENCE_METRICS, SHIPPED_WEIGHTS
+from helpers.train import main as train
+
+
+def test_shipped(data, device):
+    """The shipped (float16) weights, as a student's notebook loads them, on the test split."""
+    model, state = load_trained(SHIPPED_WEIGHTS, device)
+    batches = DeviceBatches(data.test, 512, state["data"]["mean"], state["data"]["std"], device)
+    logits, labels = predict(model, batches)
+    return {"data": data.description, "test_images": len(data.test),
+            "test_acc": round(evaluate(model, batches)[1], 2),
+            "flip_tta_test_acc": round(evaluate(model, batches, tta=True)[1], 2),
+            "class_acc": {k: round(v, 2) for k, v in class_accuracy(logits.argmax(1), labels, data.classes).items()}}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tools.make_shipped_weights", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_options(parser, subset_help="(for a quick check of this command only: the shipped weights use all)")
+    parser.add_argument("--out", default="runs/shipped", help="the training run's folder (default: runs/shipped)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    args = parser.parse_args(argv)
+    data_options = (["--data-root", args.data_root] if args.data_root else []) + (["--download"] if args.download else [])
+    subset = ["--subset", str(args.subset)] if args.subset else []
+    code = train([*data_options, *subset, "--out", args.out, "--resume", "--device", args.device, "--no-progress"])
+    if code:
+        return code
+    try:
+        export_weights(f"{args.out}/last.pt", SHIPPED_WEIGHTS)  # the final epoch: what the run reports
+        device = pick_device(args.device)
+        data = load_cifar10(args.data_root, download=True if args.download else None, subset=args.subset)
+        metrics = json.loads((Path(args.out) / "metrics.json").read_text())
+        metrics["shipped"] = test_shipped(data, device)
+    except KitError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    atomic_write(REFERENCE_METRICS, lambda tmp: tmp.write_text(json.dumps(metrics, indent=1)))
+    print(f"{SHIPPED_WEIGHTS}: {SHIPPED_WEIGHTS.stat().st_size / 1e6:.2f} MB; float16 weights test at "
+          f"{metrics['shipped']['test_acc']:.2f}% (flip TTA {metrics['shipped']['flip_tta_test_acc']:.2f}%) "
+          f"on {data.description}; {REFERENCE_METRICS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
