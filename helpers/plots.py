@@ -222,3 +222,24 @@ def save_figure(fig, name, folder):
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     return path
+
+
+def plot_dilated_taps(dilations=(1, 2, 4), kernel=3, title=None):
+    """A kernel's taps on the pixel grid at each dilation: the same 9 weights, spread d pixels
+    apart, spanning k_eff = d (k - 1) + 1 pixels."""
+    span = max(dilations) * (kernel - 1) + 1
+    fig, axes = plt.subplots(1, len(dilations), figsize=(3.2 * len(dilations), 3.4), layout="constrained")
+    for ax, d in zip(np.atleast_1d(axes), dilations):
+        grid = np.zeros((span, span))
+        offset = (span - (d * (kernel - 1) + 1)) // 2
+        for i in range(kernel):
+            for j in range(kernel):
+                grid[offset + i * d, offset + j * d] = 1
+        ax.imshow(grid, cmap="Blues", vmin=0, vmax=1.3)
+        ax.set_xticks(np.arange(-0.5, span, 1), minor=True)
+        ax.set_yticks(np.arange(-0.5, span, 1), minor=True)
+        ax.grid(which="minor", color="0.8", lw=0.5)
+        ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+        ax.set_title(f"dilation {d}: spans {d * (kernel - 1) + 1} x {d * (kernel - 1) + 1}")
+    fig.suptitle(title or f"a {kernel}x{kernel} kernel's {kernel * kernel} taps on the pixel grid", fontsize=11)
+    return fig

@@ -27,13 +27,32 @@ def _first(value):
     return value[0] if isinstance(value, (tuple, list)) else value
 
 
+def readable_name(path, module, number):
+    """"C3 conv 2: depthwise 3x3" for the module at `path` ("c3.1.body.0.0"), the `number`-th of its
+    stage: the lessons' stage names (C1-C4, from a model's top-level c1-c4) and what the layer is."""
+    stage = path.split(".")[0]
+    stage = stage.upper() if len(stage) == 2 and stage[0] == "c" and stage[1].isdigit() else stage or "layer"
+    k, s, d = _first(module.kernel_size), _first(module.stride), _first(getattr(module, "dilation", 1))
+    if isinstance(module, nn.Conv2d):
+        kind = ("depthwise " if module.groups == module.in_channels > 1 else
+                "pointwise " if k == 1 else "")
+        kind += f"{k}x{k}"
+    else:
+        kind = f"{type(module).__name__} {k}x{k}"
+    kind += (f", stride {s}" if s > 1 else "") + (f", dilation {d}" if d > 1 else "")
+    return f"{stage} conv {number}: {kind}" if isinstance(module, nn.Conv2d) else f"{stage} {kind}"
+
+
 def layer_specs(model, input_size=32, in_channels=3):
-    """The model's convolutions and poolings in the order a forward pass runs them."""
-    specs, hooks = [], []
-    for name, module in model.named_modules():
+    """The model's convolutions and poolings in the order a forward pass runs them, named as the
+    lessons name them ("C2 conv 1: 3x3, stride 2")."""
+    specs, hooks, per_stage = [], [], {}
+    for path, module in model.named_modules():
         if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-            spec = LayerSpec(name, _first(module.kernel_size), _first(module.padding),
-                             _first(module.stride), _first(getattr(module, "dilation", 1)))
+            stage = path.split(".")[0]
+            per_stage[stage] = per_stage.get(stage, 0) + 1
+            spec = LayerSpec(readable_name(path, module, per_stage[stage]), _first(module.kernel_size),
+                             _first(module.padding), _first(module.stride), _first(getattr(module, "dilation", 1)))
             hooks.append(module.register_forward_hook(lambda m, i, o, spec=spec: specs.append(spec)))
     was_training = model.training
     try:
@@ -74,9 +93,12 @@ def receptive_field(model_or_specs, input_size=32):
     return receptive_field_table(model_or_specs, input_size)[-1]["r_out"]
 
 
+TABLE_COLUMNS = ["name", "kernel", "padding", "stride", "dilation", "j_in", "n_in", "n_out", "r_in", "r_out", "j_out"]
+
+
 def format_table(rows):
-    """The table as aligned text, the way the course write-ups drew it."""
-    columns = ["name", "kernel", "padding", "stride", "dilation", "k_eff", "n_in", "n_out", "j_in", "j_out", "r_in", "r_out"]
+    """The table as aligned text, in the course write-ups' column order."""
+    columns = TABLE_COLUMNS
     widths = {c: max(len(c), *(len(str(row[c])) for row in rows)) for c in columns}
     line = lambda values: "  ".join(str(v).rjust(widths[c]) if c != "name" else str(v).ljust(widths[c]) for c, v in zip(columns, values))
     return "\n".join([line(columns)] + [line([row[c] for c in columns]) for row in rows])

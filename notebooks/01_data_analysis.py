@@ -65,11 +65,13 @@ import numpy as np
 import torch
 import albumentations as A
 
+from helpers.checkpoints import load_checkpoint
 from helpers.data import channel_stats, class_counts, load_cifar10
 from helpers.galleries import show_augmentations, show_class_samples, show_images
 from helpers.notebook import figure_dir
 from helpers.plots import plot_channel_histograms, plot_class_counts, save_figure
 from helpers.recipe import Recipe
+from helpers.reference import SHIPPED_WEIGHTS
 from helpers.transforms import mean_pixel, normalize, train_transforms
 
 FIGURES = figure_dir()  # images/ for a real run, a scratch folder under the tests
@@ -134,13 +136,18 @@ plt.show()
 mean, std = channel_stats(data.train.images)
 test_mean, test_std = channel_stats(data.test.images)
 assert (mean, std) == (data.mean, data.std)  # what load_cifar10 stored is exactly this
-print(f"{'channel':<8}{'train mean':>12}{'train std':>12}{'test mean':>12}{'test std':>12}")
+shipped = load_checkpoint(SHIPPED_WEIGHTS)["data"]  # what the kit's trained Net was normalised with: the reference
+print(f"{'channel':<8}{'train mean':>12}{'train std':>12}{'test mean':>12}{'test std':>12}{'ref. mean':>11}{'ref. std':>10}")
 for c, name in enumerate("RGB"):
-    print(f"{name:<8}{mean[c]:>12.4f}{std[c]:>12.4f}{test_mean[c]:>12.4f}{test_std[c]:>12.4f}")
+    print(f"{name:<8}{mean[c]:>12.4f}{std[c]:>12.4f}{test_mean[c]:>12.4f}{test_std[c]:>12.4f}"
+          f"{shipped['mean'][c]:>11.4f}{shipped['std'][c]:>10.4f}")
+print(f"reference: the training split of {shipped['description']}, from which the kit's shipped weights learnt")
 
 # %% [markdown]
 # The test statistics are close but not equal: we print them only to see that; training uses the
-# training split's. After normalisation each channel of the training images has mean 0 and
+# training split's. The last two columns are the **expected result**: the statistics of the full training split the
+# kit's shipped weights were trained on (stored in those weights). On the whole of CIFAR-10 yours should agree to
+# about two decimals (a JPEG copy shifts them a little); a subset's differ more. After normalisation each channel of the training images has mean 0 and
 # standard deviation 1 (`helpers.transforms.normalize` does it on the device, once a batch). To
 # check it without holding the whole split as floats (600 MB), we normalise a random sample of
 # 5,000 training images: close to 0 and 1, not exactly, since a sample is not the whole split.
@@ -269,11 +276,67 @@ plt.show()
 # %% [markdown]
 # ## What we know now
 #
-# * The classes are balanced, so accuracy is a fair measure; 10% is chance.
-# * The input is normalised per channel with the mean and std of the training split, computed
-#   from the data that is loaded rather than typed in.
-# * Training images are flipped, shifted/scaled/rotated and partly hidden; the holes are filled with
-#   the mean colour, which normalises to zero.
+# * CIFAR-10 is balanced, 5,000 training and 1,000 test images a class (the table and bar chart above), so accuracy
+#   is a fair summary and a classifier that guesses scores 10%.
+# * Each channel is normalised as $x' = (x/255 - \mu_c)/\sigma_c$, with $\mu_c, \sigma_c$ computed by `channel_stats`
+#   from the *training* split of the copy actually loaded (`data.mean`, `data.std`). The table above shows the test
+#   split's statistics close to them but not equal; a sample of 5,000 training images normalises to about 0 and 1.
+# * The histograms show blue darker than red and green: one mean and one std *per channel*.
+# * The course's pipeline is flip, Affine and CoarseDropout (each p = 0.5); `train_transforms` also offers
+#   pad-and-crop, ToGray and ColorJitter, each switched by a `Recipe`. The kit's default training recipe leaves CoarseDropout off (the README says why). Test images are
+#   never augmented.
+# * Holes and borders are filled with `mean_pixel(data.mean)`, which normalises to about 0, like zero padding;
+#   black would normalise to about −2, a signal of its own.
+
+# %% [markdown]
+# ## Exercises
 #
-# Next, in **02_receptive_field**: how much of a 32 × 32 image one output of the network can see,
-# and what stride, dilation and depthwise separable convolutions change about that.
+# **1. A subset that cannot be balanced.** Set `SUBSET = 25` in the knobs cell and rerun sections 1 and 2. How
+# many images does each class get, and what accuracy on this test subset does a "classifier" score that always
+# answers `airplane`?
+# *What to look for:* the counts in the table are not all equal.
+# <details><summary>Answer</summary>
+#
+# `balanced_subset` takes one image of every class in turn, in class order: two full rounds give 20 images, the
+# third stops after 5 classes. Airplane, automobile, bird, cat and deer get 3 images, dog to truck get 2, in both
+# splits (the test subset is min(25, 10,000) = 25 images). Always "airplane" scores 3/25 = 12%, not 10%: on an
+# unbalanced set the floor is the share of the largest class, not 1/10.
+# </details>
+#
+# **2. Black, white and the mean colour, by hand.** With the `mean` and `std` printed in section 3, compute what
+# black (0, 0, 0) and white (255, 255, 255) normalise to, and how far from 0 the mean-colour fill can land. Check with
+# `normalize(torch.tensor([[255, 255, 255]], dtype=torch.uint8).view(1, 1, 1, 3), data.mean, data.std, "cpu")`.
+# *What to look for:* the extremes sit at about ±2, the fill at 0 up to a rounding error.
+# <details><summary>Answer</summary>
+#
+# With the values often quoted for CIFAR-10, μ = (0.4914, 0.4822, 0.4465), σ = (0.2470, 0.2435, 0.2616) (your
+# copy's may differ in the third decimal): black → −μ/σ = (−1.99, −1.98, −1.71); white → (1 − μ)/σ =
+# (+2.06, +2.13, +2.12).
+# `mean_pixel` rounds 255μ to whole values, (125.3, 123.0, 113.9) → (125, 123, 114), an error of at most 0.5/255, so
+# the fill normalises to within 0.5/(255 σ_c) ≈ 0.008 of 0: here (−0.005, +0.001, +0.002).
+# </details>
+#
+# **3. How often does an image pass unchanged?** In the course's pipeline flip, Affine and CoarseDropout each fire
+# independently with p = 0.5. What share of the training images reaches the network unchanged in an epoch, and with
+# the default recipe (CoarseDropout off)? Check in section 7 by counting
+# `np.array_equal(course_pipeline(image=image)["image"], image)` over 1,000 draws.
+# *What to look for:* about one draw in eight.
+# <details><summary>Answer</summary>
+#
+# Unchanged only if no step fires: 0.5³ = 1/8 = 12.5% (25% = 0.5² without CoarseDropout); on average 1.5 steps fire.
+# A step that fires practically always changes pixels: Affine's shift, scale and angle are continuous, and the
+# 16 × 16 hole covers 256 of the 1,024 pixels, a quarter of the image. 1,000 draws give 125 ± about 10.
+# </details>
+#
+# **4. Pad-and-crop's shifts.** `pad_crop=True` pads to 40 × 40 and cuts a random 32 × 32 window. How many windows
+# are there, what share leaves the image in place, and how many variants of one image do pad-and-crop and flip make?
+# *What to look for:* the window's corner can start at any of the offsets 0 to 8 on each axis.
+# <details><summary>Answer</summary>
+#
+# 40 − 32 + 1 = 9 offsets per axis: 9 × 9 = 81 windows, shifts of up to 4 pixels each way. Only offset (4, 4) is the
+# unshifted image: 1/81 ≈ 1.2%. With the flip, 2 × 81 = 162 variants. Affine draws from continuous ranges instead:
+# no two of its variants need ever repeat.
+# </details>
+#
+# **Next:** [02 · The receptive field](02_receptive_field.ipynb) — how much of the 32 × 32 image one output of the
+# network can see, and what stride, dilation and depthwise separable convolutions change about it.

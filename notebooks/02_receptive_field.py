@@ -24,9 +24,10 @@
 #
 # 1. derive the RF layer by layer with four formulas, by hand on a small example;
 # 2. compute the table for the kit's `Net` from the model itself;
-# 3. **measure** the RF with gradients and draw it beside the computed one;
-# 4. see what stride, dilation and depth each do to the RF;
-# 5. compare the parameters and multiply-adds of a normal, a depthwise separable and a dilated
+# 3. edit a layer list in the **RF calculator** and watch the table follow;
+# 4. **measure** the RF with gradients and draw it beside the computed one;
+# 5. see what stride, dilation and depth each do to the RF, and where a dilated kernel's taps fall;
+# 6. compare the parameters and multiply-adds of a normal, a depthwise separable and a dilated
 #    3 × 3 convolution.
 #
 # No data is needed: the RF is a property of the architecture, not of the images.
@@ -67,9 +68,10 @@ import torch.nn as nn
 
 from helpers.model import Net, count_parameters
 from helpers.notebook import figure_dir
-from helpers.plots import plot_rf_heatmap, save_figure
+from helpers.plots import plot_dilated_taps, plot_rf_heatmap, save_figure
 from helpers.receptive_field import (format_table, layer_specs, measured_receptive_field, receptive_field,
                                      receptive_field_table)
+from helpers.rf_calculator import rf_calculator
 
 FIGURES = figure_dir()  # images/ for a real run, a scratch folder under the tests
 
@@ -112,7 +114,9 @@ assert rows[-1]["r_out"] == 17
 # ## 2. The receptive field of the kit's `Net`
 #
 # `receptive_field_table` also takes a model: it runs one dummy image through it and records every
-# convolution in the order the forward pass runs them. `Net`'s residual shortcuts carry no layers,
+# convolution in the order the forward pass runs them, named by the stage it belongs to (C1 to C4, as in
+# notebook 03) and what it is. The columns are the course write-ups' own: kernel, padding, stride, dilation, then
+# $j_{\text{in}}, n_{\text{in}}, n_{\text{out}}, r_{\text{in}}, r_{\text{out}}, j_{\text{out}}$. `Net`'s residual shortcuts carry no layers,
 # so the longest path, and with it the RF, goes through every convolution. The 1 × 1 (pointwise)
 # convolutions of the depthwise separable blocks add nothing; the dilated one in C4 adds
 # $(5 - 1) \cdot 4 = 16$ pixels at once.
@@ -129,8 +133,23 @@ print(f"\nreceptive field of the last layer: {computed_rf} x {computed_rf} pixel
 # %% [markdown]
 # An RF of 61 on a 32 × 32 image means that every output of the last layer, even one in a corner,
 # can see the whole image (the rest of its field is padding).
+
+# %% [markdown]
+# ## 3. The RF calculator: change a layer, watch the table
 #
-# ## 3. Measuring the receptive field
+# The write-ups kept this table in a spreadsheet. Here it is a text box: one layer a line,
+# `name, kernel, padding, stride, dilation`, filled in with `Net`'s convolutions. Change a number (a stride of 2
+# moved to a later layer, a dilation of 4, a layer added or deleted) and the table and the RF below update as you
+# type. (Where widgets do not show, for instance when the notebook runs as a test, only the printed table appears:
+# change `LAYERS` and run the cell again.) Pointwise 1 × 1 layers change nothing: try deleting them.
+
+# %%
+LAYERS = "\n".join(f"{s.name.split(':')[0]}, {s.kernel}, {s.padding}, {s.stride}, {s.dilation}"
+                    for s in layer_specs(Net(), INPUT_SIZE))
+rf_calculator(LAYERS, input_size=INPUT_SIZE)
+
+# %% [markdown]
+# ## 4. Measuring the receptive field
 #
 # The formulas are a model of the network; a measurement checks them. If input pixel $(u, v)$ is in
 # the RF of the centre output $y$, then changing it can change $y$, so
@@ -163,7 +182,7 @@ save_figure(fig, "receptive_field_net", FIGURES)
 plt.show()
 
 # %% [markdown]
-# ## 4. What stride, dilation and depth do to the RF
+# ## 5. What stride, dilation and depth do to the RF
 #
 # The last formula, $r_{\text{out}} = r_{\text{in}} + (k_{\text{eff}} - 1)\, j_{\text{in}}$, says
 # there are three ways to grow the RF:
@@ -193,14 +212,20 @@ for name, layers in stacks.items():
 
 # %% [markdown]
 # A stride at the end helps nothing (no layer comes after it); at the start it nearly doubles the RF.
-# Dilation 2 matches twice the depth at no extra weights.
-#
+# Dilation 2 matches twice the depth at no extra weights. Where a dilated kernel's nine taps fall on the pixel grid:
+
+# %%
+fig = plot_dilated_taps((1, 2, 4))
+save_figure(fig, "dilated_kernel_taps", FIGURES)
+plt.show()
+
+# %% [markdown]
 # Dilation has a catch, though: a dilated kernel looks at every second pixel, and two dilated
 # layers in a row still only reach pixels at even offsets: the field has holes ("gridding"). Here
 # is the measured field of two 3 × 3 convolutions with dilation 2 (the computed RF is 9):
 # only 25 of its 81 pixels reach the output. The kit's `Net` avoids this by placing its one dilated
 # convolution after dense 3 × 3 convolutions, whose fields fill the holes (no white holes in the
-# heatmap of step 3).
+# heatmap of section 4).
 
 # %%
 torch.manual_seed(SEED)
@@ -214,7 +239,7 @@ save_figure(fig, "receptive_field_gridding", FIGURES)
 plt.show()
 
 # %% [markdown]
-# ## 5. What a convolution costs
+# ## 6. What a convolution costs
 #
 # A convolution from $c_{\text{in}}$ to $c_{\text{out}}$ channels with a $k \times k$ kernel has
 # $k^2 c_{\text{in}} c_{\text{out}}$ weights (no bias: a norm layer follows), and it does one
@@ -261,11 +286,69 @@ for name, conv in convolutions.items():
 # %% [markdown]
 # ## What we know now
 #
-# * $r_{\text{out}} = r_{\text{in}} + (k_{\text{eff}} - 1)\, j_{\text{in}}$: depth adds to the RF,
-#   stride multiplies what later layers add, dilation widens a kernel for free (mind the holes).
-# * `Net` reaches an RF of 61 pixels, computed and measured alike, without max-pooling: two stride-2
-#   convolutions and one dilated convolution do the work.
-# * A depthwise separable 3 × 3 convolution costs about an eighth of a normal one at 64 channels,
-#   which is why `Net` uses them where the channels are many.
+# * Four formulas, from $n = 32$, $j = 1$, $r = 1$: $k_{\text{eff}} = d(k-1)+1$,
+#   $n_{\text{out}} = \lfloor (n_{\text{in}} + 2p - k_{\text{eff}})/s \rfloor + 1$, $j_{\text{out}} = j_{\text{in}} s$,
+#   $r_{\text{out}} = r_{\text{in}} + (k_{\text{eff}} - 1)\, j_{\text{in}}$; `receptive_field_table` does the sums.
+# * `Net`'s RF, computed from the model and measured with gradients, is the same (the two outputs above); the heatmap
+#   shows that the *effective* RF, where the gradient is large, is much smaller than that square.
+# * Depth adds $2j$ a 3 × 3 layer, stride multiplies what every *later* layer adds, dilation widens a kernel for free
+#   (the stack table above); dilated layers in a row leave holes (gridding), a dense 3 × 3 fills them.
+# * A 3 × 3 conv has $9 c_{\text{in}} c_{\text{out}}$ weights, a depthwise separable one
+#   $9 c_{\text{in}} + c_{\text{in}} c_{\text{out}}$, a ratio of $1/c_{\text{out}} + 1/9$; a dilated one costs what a
+#   normal one does (the last table above).
+
+# %% [markdown]
+# ## Exercises
 #
-# Next, in **03_model**: `Net` built block by block, its parameter count, and the constraints it meets.
+# **1. An RF table by hand.** On paper, find $k_{\text{eff}}, n, j, r$ after each layer of
+# `layers = [(3, 1, 1, 1), (3, 1, 2, 1), (3, 1, 1, 1), (3, 1, 2, 1), (3, 2, 1, 2), (3, 1, 1, 1)]` on a 32 × 32 image,
+# then check with `print(format_table(receptive_field_table(layers, input_size=INPUT_SIZE)))`. How many more
+# stride-1 3 × 3 layers does it need for an RF above 44?
+# *What to look for:* each layer adds $(k_{\text{eff}} - 1)\, j_{\text{in}}$, with the jump *before* the layer.
+# <details><summary>Answer</summary>
+#
+# As ($k_{\text{eff}}$, $n$, $j$, $r$): (1) 3, ⌊31/1⌋+1 = 32, 1, 1+2·1 = 3 · (2) 3, ⌊31/2⌋+1 = 16, 2, 3+2·1 = 5 ·
+# (3) 3, 16, 2, 5+2·2 = 9 · (4) 3, ⌊15/2⌋+1 = 8, 4, 9+2·2 = 13 · (5) 5, ⌊(8+4−5)/1⌋+1 = 8, 4, 13+4·4 = 29 ·
+# (6) 3, 8, 4, 29+2·4 = **37**. One more layer adds 2·4 = 8: 45 > 44.
+# </details>
+#
+# **2. Dilation against a bigger kernel.** Which dilation gives a 3 × 3 kernel the span of a 7 × 7, and which padding
+# keeps the map's size? Add it and a plain 7 × 7 to `convolutions` in section 6 and predict the printed row of each.
+# *What to look for:* the same "pixels seen", very different parameters and multiply-adds.
+# <details><summary>Answer</summary>
+#
+# $k_{\text{eff}} = 2d + 1 = 7$ → $d = 3$, padding $d(k-1)/2 = 3$: `nn.Conv2d(CHANNELS, CHANNELS, 3, padding=3,
+# dilation=3, bias=False)` against `nn.Conv2d(CHANNELS, CHANNELS, 7, padding=3, bias=False)`. At 64 channels:
+# 9·64·64 = 36,864 against 49·64·64 = 200,704 weights (5.4×); × 16·16 = 256 positions: 9,437,184 against
+# 51,380,224 multiply-adds; both see 7 × 7. The price: the dilated kernel reads only 9 of those 49 pixels.
+# </details>
+#
+# **3. Gridding, predicted.** Predict the RF and the number of pixels that reach the output when `two_dilated`
+# (section 5) gets (a) a third `nn.Conv2d(8, 8, 3, padding=2, dilation=2)`, (b) instead a dense second layer,
+# `nn.Conv2d(8, 8, 3, padding=1)`. Then run it (`input_size=15` is large enough for both).
+# *What to look for:* which offsets from the centre a sum of taps can reach.
+# <details><summary>Answer</summary>
+#
+# (a) RF 1 + 4 + 4 + 4 = 13. Every layer moves by −2, 0 or +2, so only even offsets −6 … 6 are reached: 7 a side,
+# 7² = 49 of 13² = 169 pixels. (b) RF 1 + 4 + 2 = 7; {−2, 0, 2} + {−1, 0, 1} is every offset −3 … 3: 49 of 49.
+# </details>
+#
+# **4. A late stride.** Move the stride of C3's first conv to C4's dilated one, so that C3 runs at 16 × 16, and
+# predict `Net`'s RF. Check it in the calculator of section 3: give `C3 conv 1` stride 1 and `C4 conv 1` stride 2.
+# *What to look for:* the jump stays 2 for three more 3 × 3 layers.
+# <details><summary>Answer</summary>
+#
+# After C2: $r = 17$, $j = 2$. C3's three depthwise 3 × 3 add 2·2 each: 29 (was 21 + 8 + 8 = 37). The dilated conv
+# adds (5 − 1)·2 = 8 → 37, only then $j = 4$; C4's last 3 × 3 adds 2·4 = 8: **45** (was 61), just above 44.
+# </details>
+#
+# **5. Depthwise separable at 128 channels.** Set `CHANNELS = 128` and predict the table of section 6.
+# *What to look for:* the ratio moves towards 1/9 as the channels grow.
+# <details><summary>Answer</summary>
+#
+# 9·128·128 = 147,456 weights against 9·128 + 128·128 = 1,152 + 16,384 = 17,536: 0.119 = 1/128 + 1/9 (at 64
+# channels 4,672/36,864 = 0.127). × 256 positions: 37,748,736 against 4,489,216 multiply-adds. Pixels seen: 3 × 3 for
+# both, 5 × 5 for the dilated one, which costs 147,456 like the normal conv.
+# </details>
+#
+# **Next:** [03 · The model](03_model.ipynb) — `Net` built block by block, where its parameters go, and its constraints.

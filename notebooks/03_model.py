@@ -235,10 +235,66 @@ print(f"AttentionNet: {count_parameters(attention_net):,} parameters; "
 # %% [markdown]
 # ## What we know now
 #
-# * `Net` has 193,514 parameters and a receptive field of 61 pixels; it meets all four constraints.
-# * Strided convolutions replace max-pooling; depthwise separable convolutions make 128 channels
-#   affordable; one dilated convolution adds 16 pixels of receptive field at no cost in resolution.
-# * BatchNorm, GroupNorm and LayerNorm cost the same parameters; they differ in what they average
-#   over, and only BatchNorm depends on the batch.
+# * A `ConvBlock` has $9 c_{\text{in}} c_{\text{out}}$ weights plus $2 c_{\text{out}}$ for its norm (no bias); a
+#   `DepthwiseSeparable` $9 c_{\text{in}} + c_{\text{in}} c_{\text{out}} + 2 c_{\text{out}}$; a `Residual` adds none.
+# * `Net` takes 3 × 32 × 32 through C1 (32 × 32 × 32), C2 (64 × 16 × 16), C3 and C4 (128 × 8 × 8) to GAP and 10
+#   scores; the stage table above shows where the parameters sit: most in C2's full 3 × 3 convolutions.
+# * Stride-2 convolutions replace max-pooling, depthwise separable ones make 128 channels affordable, one dilated
+#   convolution widens the RF; the four constraints are assertions on the model object (the printout above).
+# * BatchNorm, GroupNorm and LayerNorm learn the same $\gamma, \beta$ a channel, so the same parameter count; they
+#   differ in what $\mu, \sigma$ are taken over (the table of means above), and only BatchNorm keeps buffers.
+
+# %% [markdown]
+# ## Exercises
 #
-# Next, in **04_training**: the training recipe, the learning rate, and the run itself.
+# **1. Two blocks by hand.** Count the parameters of `ConvBlock(128, 128)` and `DepthwiseSeparable(128, 128)`, norm
+# included, then check with `count_parameters`.
+# *What to look for:* how much of the depthwise separable block is the 1 × 1 convolution.
+# <details><summary>Answer</summary>
+#
+# ConvBlock: 3·3·128·128 = 147,456 + 2·128 = **147,712**. DepthwiseSeparable: 3·3·128 = 1,152 (depthwise) +
+# 128·128 = 16,384 (pointwise) + 256 = **17,792**, 12% of the ConvBlock; 16,384 of it, 92%, is the pointwise conv.
+# </details>
+#
+# **2. C2, the largest stage.** Recompute C2's row of the stage table from its blocks, `ConvBlock(32, 64, stride=2)`
+# and a residual pair of `ConvBlock(64, 64)`. Does the stride change the count?
+# *What to look for:* the share of the whole network in this one stage.
+# <details><summary>Answer</summary>
+#
+# 9·32·64 + 2·64 = 18,560, and 9·64·64 + 128 = 36,992 twice: 18,560 + 73,984 = **92,544**, 48% of 193,514. The
+# stride changes where the kernel is applied (a quarter of the positions, so of the multiply-adds), not its weights.
+# </details>
+#
+# **3. Spend the rest of the budget.** Widen C4 with `Net(widths=(32, 64, 128, W))`. Find the largest `W` that keeps
+# `count_parameters` under 200,000 (with `NORM = "group"`, `W` must be a multiple of 8), first by hand.
+# *What to look for:* only C4 and the linear layer depend on `W`; does the receptive field change?
+# <details><summary>Answer</summary>
+#
+# `DepthwiseSeparable(128, W)` + `DepthwiseSeparable(W, W)` + `Linear(W, 10)` =
+# (1,152 + 128W + 2W) + (9W + W² + 2W) + (10W + 10) = W² + 151W + 1,162: 36,874 at W = 128, so the rest of `Net` is
+# 193,514 − 36,874 = 156,640. W = 143: 20,449 + 21,593 + 1,162 + 156,640 = **199,844**; W = 144: 200,282, over.
+# The largest multiple of 8 is 136: 196,834. The RF stays 61: channels do not change what a position sees.
+# </details>
+#
+# **4. BatchNorm's buffers, by hand.** Predict the buffers column of section 5 for `Net(norm="batch")`.
+# *What to look for:* BatchNorm stores a running mean and variance a channel, and one counter a layer.
+# <details><summary>Answer</summary>
+#
+# 11 BatchNorm layers: C1 3 × 32, C2 3 × 64, C3 3 × 128, C4 2 × 128 = 96 + 192 + 384 + 256 = 928 channels. Running
+# mean and variance: 2·928 = 1,856, plus 11 `num_batches_tracked`: **1,867**. GroupNorm and LayerNorm keep none.
+# </details>
+#
+# **5. Does an image's score depend on its batch-mates?** For each `NORM` ("batch", "group", "layer"), rerun
+# section 2 (it builds `net`), take `x = torch.randn(4, 3, INPUT_SIZE, INPUT_SIZE)` and print
+# `(net(x)[0] - net(x[:1])[0]).abs().max()` after `net.train()` and again after `net.eval()`.
+# *What to look for:* which of the six differences are more than float rounding (about 1e-7).
+# <details><summary>Answer</summary>
+#
+# Only BatchNorm in training mode (a difference of a few hundredths): the batch's $\mu, \sigma$ change with the
+# images in it. In eval mode it uses its running statistics: 0 up to rounding. GroupNorm and LayerNorm compute them
+# per image: 0 up to rounding in both modes. Hence `model.eval()` before testing, and GroupNorm or LayerNorm where
+# a batch holds only 1 or 2 images.
+# </details>
+#
+# **Next:** [04 · Training](04_training.ipynb) — the recipe, the learning rate range test and OneCycle, and the run
+# that trains this `Net` on CIFAR-10.

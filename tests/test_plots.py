@@ -73,3 +73,10 @@ def test_the_reference_run_is_drawn_beside_the_students():
     assert len(fig.axes[0].lines) == 4  # the reference's train and test loss, then the run's
     fig = plots.plot_class_accuracy({name: 50.0 for name in CLASSES}, reference={name: 60.0 for name in CLASSES})
     assert fig.axes[0].collections and fig.axes[0].get_legend() is not None
+
+
+def test_dilated_taps_show_nine_taps_at_each_dilation():
+    fig = plots.plot_dilated_taps((1, 2, 4))
+    assert len(fig.axes) == 3
+    assert all((ax.images[0].get_array() == 1).sum() == 9 for ax in fig.axes)
+    assert fig.axes[2].get_title() == "dilation 4: spans 9 x 9"
