@@ -14,7 +14,7 @@ from pathlib import Path
 # README's badges (tests/test_notebooks.py checks they agree).
 REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DRIVE_RUNS = Path("/content/drive/MyDrive/cifar10-kit/runs")  # where runs go on Google Drive
+DRIVE_ROOT = Path("/content/drive/MyDrive/cifar10-kit")  # where runs and networks go on Google Drive
 
 # What Colab may lack or have in an older major version. torch and torchvision are never on
 # this list: Colab's own builds match its GPU and CUDA, and reinstalling them breaks that.
@@ -80,11 +80,27 @@ def run_dir(name, on_drive=False):
     on Google Drive instead, so that a run survives a recycled runtime and can be resumed."""
     if smoke_mode():
         return Path(tempfile.mkdtemp(prefix=f"kit-{name}-"))
+    return _kept_folder(on_drive) / "runs" / name
+
+
+def my_networks_dir(on_drive=False):
+    """Where a student's networks are written (notebook 03) and read back (04, 05): my_networks/
+    in the kit, or on Google Drive with `on_drive=True` on Colab (every notebook's runtime sees
+    it there). A scratch folder in smoke mode, so that a test never touches a student's file."""
+    if smoke_mode():
+        return Path(tempfile.mkdtemp(prefix="kit-my-networks-"))
+    folder = _kept_folder(on_drive) / "my_networks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _kept_folder(on_drive):
+    """The kit's folder, or its folder on Google Drive (mounted on first use) when asked for on Colab."""
     if on_drive and in_colab():
         from google.colab import drive  # asks once for permission to mount the student's Drive
 
         drive.mount("/content/drive")
-        return DRIVE_RUNS / name
+        return DRIVE_ROOT
     if on_drive:
-        print("RUNS_ON_DRIVE is for Colab: this is not Colab, so the run stays in the kit's runs/ folder.")
-    return REPO_ROOT / "runs" / name
+        print("Google Drive is for Colab: this is not Colab, so the files stay in the kit's own folder.")
+    return REPO_ROOT

@@ -3,6 +3,7 @@
     python -m helpers.train                                   # Net, the default recipe, ./data
     python -m helpers.train --subset 1000 --epochs 2 --batch-size 64 --out runs/try   # a 2-minute try
     python -m helpers.train --out runs/net --resume           # continue an interrupted run
+    python -m helpers.train --model my_net.py:MyNet --out runs/my-net   # your network (notebook 03)
 
 Writes OUT/metrics.json, OUT/last.pt and OUT/best.pt after every epoch.
 """
@@ -29,7 +30,8 @@ def parse_args(argv=None):
     p.add_argument("--out", default="runs/net", help="folder for metrics.json, last.pt, best.pt (default: runs/net)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last completed epoch")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--model", default="net", choices=MODELS)
+    p.add_argument("--model", default="net", metavar="MODEL",
+                   help=f"{' or '.join(MODELS)} (default: net), or your own network as path/to/file.py:ClassName")
     p.add_argument("--norm", default="batch", choices=["batch", "group", "layer"], help="normalisation in Net")
     p.add_argument("--dropout", type=float, default=0.0, help="Dropout2d rate after each block of Net")
     p.add_argument("--widths", type=int, nargs=4, metavar=("C1", "C2", "C3", "C4"),
@@ -66,10 +68,10 @@ def main(argv=None):
             raise KitError(f"--batch-size {recipe.batch_size} is not possible: use a positive number such as 512.")
         if recipe.epochs <= 0:
             raise KitError(f"--epochs {recipe.epochs} is not possible: train for 1 or more epochs.")
-        device = pick_device(args.device)  # before the data: a wrong --device should fail at once
-        data = load_cifar10(args.data_root, download=True if args.download else None, subset=args.subset, seed=recipe.seed)
+        device = pick_device(args.device)  # before the data: a wrong --device or --model should fail at once
         seed_everything(recipe.seed)
         model = build_model(args.model, args.norm, args.dropout, args.widths)
+        data = load_cifar10(args.data_root, download=True if args.download else None, subset=args.subset, seed=recipe.seed)
         print(f"{type(model).__name__}: {count_parameters(model):,} parameters; data: {data.description}")
         history = fit(model, data, recipe, args.out, resume=args.resume, device=device,
                       progress=not args.no_progress, tensorboard_dir=args.tensorboard)

@@ -18,16 +18,29 @@
 #
 # # 03 · The model: `Net`, block by block
 #
-# The course sets the network four constraints: **fewer than 200,000 parameters**, a **receptive
-# field above 44 pixels**, **no max-pooling**, and at least one **depthwise separable** and one
-# **dilated** convolution. This notebook builds the kit's `Net` (helpers/model.py) and checks it:
+# **The assignment**, as the course states it: design a network for CIFAR-10 that
+#
+# | rule | how the kit checks it (`helpers.assignment.check_assignment`) |
+# |---|---|
+# | has the architecture C1 – C2 – C3 – C4 – output | four modules named `c1` … `c4` run in that order; their output sizes and what reduced them (stride, dilation without padding) are reported |
+# | uses **no max-pooling** | no max-pooling module, and no `F.max_pool2d` in `forward` either (every function the forward pass calls is watched) |
+# | uses at least one **depthwise separable** convolution | a convolution with `groups` equal to its input channels and a kernel above 1, followed by a 1 × 1 |
+# | uses at least one **dilated** convolution | a convolution with `dilation > 1` |
+# | uses **global average pooling** before the classifier | an average pooling that turns the last map into one value a channel |
+# | has a **receptive field above 44** | computed layer by layer (notebook 02) and confirmed with gradients |
+# | has **fewer than 200,000 parameters** | trainable parameters counted |
+# | gives 10 logits an image | one forward pass |
+# | reaches **85% test accuracy** (with flip, shift-scale-rotate and CoarseDropout) | read from the run's history: the accuracy and the epoch it was first reached |
+#
+# This notebook builds the kit's own answer, `Net` (helpers/model.py), and checks it; then it is your turn:
 #
 # 1. the three building blocks: a conv block, a depthwise separable block, a residual pair;
 # 2. the network stage by stage, C1 – C2 – C3 – C4 – output, with the shape of the data after each;
 # 3. the full layer summary and the parameter count;
-# 4. the four constraints, as assertions;
+# 4. the assignment's rules, checked on `Net`;
 # 5. BatchNorm, GroupNorm and LayerNorm: what each normalises over and what each costs;
-# 6. the kit's second model, a small self-attention network.
+# 6. the kit's second model, a small self-attention network;
+# 7. **your turn**: your own network, written in a cell, checked against the rules, ready for notebooks 04 and 05.
 
 # %%
 # Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
@@ -56,15 +69,25 @@ SEED = 0  # the random weights and the dummy batch
 NORM = "batch"  # the normalisation in Net: "batch", "group" or "layer" (section 5)
 BATCH_SIZE = 2  # images in the dummy batch that shows the shapes
 INPUT_SIZE = 32  # CIFAR-10 images are 32 x 32
+MY_NETWORKS_ON_DRIVE = False  # Colab: keep your network (section 7) on Google Drive, where notebooks 04 and 05 find it
+MY_RUN_NAME = "my-net"  # the run of your network in notebook 04 (runs/MY_RUN_NAME): its accuracy joins the check
 
 # %%
+import json
+
 import torch
 import torch.nn as nn
 from torchsummary import summary
 
+from helpers.assignment import check_assignment, format_checks
 from helpers.attention import AttentionNet
 from helpers.model import ConvBlock, DepthwiseSeparable, Net, Residual, count_parameters, norm_layer
-from helpers.receptive_field import receptive_field
+from helpers.receptive_field import format_table, receptive_field, receptive_field_table
+from helpers.notebook import my_networks_dir, run_dir
+from helpers.registry import load_network
+
+MY_NET_FILE = my_networks_dir(on_drive=MY_NETWORKS_ON_DRIVE) / "my_net.py"  # section 7 writes your network here
+MY_RUN = run_dir(MY_RUN_NAME, on_drive=MY_NETWORKS_ON_DRIVE)
 
 # %% [markdown]
 # ## 1. The building blocks
@@ -128,30 +151,18 @@ print(f"{'total':<30}{count_parameters(net):>10,}")
 summary(net, (3, INPUT_SIZE, INPUT_SIZE), device="cpu")
 
 # %% [markdown]
-# ## 4. The constraints, checked
+# ## 4. The assignment's rules, checked
 #
-# Each constraint is an assertion on the model object itself, so a change to `helpers/model.py`
-# that breaks one stops this notebook (and the tests). A depthwise convolution is one whose
-# `groups` equals its input channels; a dilated one has `dilation > 1`.
+# `check_assignment(model)` runs one dummy image through the model, watching every layer and every function its
+# `forward` calls, and returns one row a rule: what it measured, PASS or FAIL, and for a failure what to change.
+# Without a training history it checks everything but the accuracy (notebook 04 trains; the row appears in
+# section 7 once a run exists). A change to `helpers/model.py` that breaks a rule shows up here, and in the tests.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-convs = {name: m for name, m in net.named_modules() if isinstance(m, nn.Conv2d)}
-depthwise = [name for name, m in convs.items() if m.groups == m.in_channels > 1]
-dilated = [name for name, m in convs.items() if m.dilation[0] > 1]
-max_pools = [name for name, m in net.named_modules() if isinstance(m, nn.MaxPool2d)]
-parameters, rf = count_parameters(net), receptive_field(net, input_size=INPUT_SIZE)
-
-assert parameters < 200_000, f"{parameters:,} parameters: over the budget of 200,000"
-assert rf > 44, f"receptive field {rf}: must be more than 44"
-assert not max_pools, f"max-pooling found: {max_pools}"
-assert depthwise and dilated, "needs a depthwise and a dilated convolution"
-
-print(f"parameters:              {parameters:,} (< 200,000)")
-print(f"receptive field:         {rf} pixels (> 44)")
-print(f"max-pooling layers:      {len(max_pools)}")
-print(f"depthwise convolutions:  {len(depthwise)} ({', '.join(depthwise)})")
-print(f"dilated convolutions:    {len(dilated)} ({', '.join(dilated)})")
+checks = check_assignment(net)
+print(format_checks(checks))
+assert all(check.passed for check in checks)
 
 # %% [markdown]
 # ## 5. BatchNorm, GroupNorm, LayerNorm
@@ -231,6 +242,68 @@ attention_net = AttentionNet()
 scores = attention_net(torch.randn(BATCH_SIZE, 3, INPUT_SIZE, INPUT_SIZE))
 print(f"AttentionNet: {count_parameters(attention_net):,} parameters; "
       f"a batch of {BATCH_SIZE} images gives scores of shape {tuple(scores.shape)}")
+
+# %% [markdown]
+# ## 7. Your turn: your own network
+#
+# The next cell writes your network to a file, `MY_NETWORKS / "my_net.py"`, so that notebooks 04 and 05 can train
+# and evaluate it on their own runtimes (`MODEL = "my_net.py:MyNet"` there). On Colab, set `MY_NETWORKS_ON_DRIVE =
+# True` in the knobs: a file on this runtime's disk is gone when the runtime is; on Google Drive every notebook finds
+# it. Edit the class and run the cell again; the cells after it check it.
+#
+# The template runs, and **fails two rules on purpose**: it has neither a depthwise separable nor a dilated
+# convolution. Make it pass: `helpers.model` has the blocks (`ConvBlock(c_in, c_out, stride=, dilation=)`,
+# `DepthwiseSeparable(c_in, c_out, stride=, dilation=)`, `Residual(...)`), or write your own layers. Keep the four
+# modules named `c1` … `c4`: the checker and Grad-CAM in notebook 05 look for them.
+
+# %%
+# %%writefile {MY_NET_FILE}
+import torch.nn as nn
+
+from helpers.model import ConvBlock, DepthwiseSeparable
+
+
+class MyNet(nn.Module):
+    """C1-C2-C3-C4-output: plain 3x3 convolutions, two of them with stride 2. Yours to change."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Sequential(ConvBlock(3, 16), ConvBlock(16, 16))                   # 32x32
+        self.c2 = nn.Sequential(ConvBlock(16, 32, stride=2), ConvBlock(32, 32))        # 16x16
+        self.c3 = nn.Sequential(ConvBlock(32, 64, stride=2), ConvBlock(64, 64))        # 8x8
+        self.c4 = nn.Sequential(ConvBlock(64, 64), ConvBlock(64, 64), ConvBlock(64, 64))  # 8x8
+        self.output = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+
+    def forward(self, x):
+        return self.output(self.c4(self.c3(self.c2(self.c1(x)))))
+
+# %% [markdown]
+# The checker's verdict on your network, from the file just written (as notebook 04 will load it). Once notebook 04
+# has trained it, `MY_RUN` holds its history and the accuracy row appears too.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(SEED)
+my_net = load_network(f"{MY_NET_FILE}:MyNet")()
+history = json.loads((MY_RUN / "metrics.json").read_text())["epochs"] if (MY_RUN / "metrics.json").is_file() else None
+print(format_checks(check_assignment(my_net, history)))
+
+# %% [markdown]
+# Its receptive-field table (notebook 02's columns) and where its parameters sit, stage by stage:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(format_table(receptive_field_table(my_net, input_size=INPUT_SIZE)))
+x = torch.zeros(BATCH_SIZE, 3, INPUT_SIZE, INPUT_SIZE)
+print(f"\n{'stage':<8}{'output shape':<22}{'parameters':>10}")
+for name in ("c1", "c2", "c3", "c4", "output"):
+    x = getattr(my_net, name)(x)
+    print(f"{name:<8}{str(tuple(x.shape)):<22}{count_parameters(getattr(my_net, name)):>10,}")
+print(f"{'total':<30}{count_parameters(my_net):>10,}")
+
+# %% [markdown]
+# Train it in notebook 04 with `MODEL = "my_net.py:MyNet"` (and its own `RUN_NAME`), evaluate it in notebook 05 with
+# the same `MODEL`, or from a terminal: `python -m helpers.train --model my_networks/my_net.py:MyNet --out runs/my-net`.
 
 # %% [markdown]
 # ## What we know now

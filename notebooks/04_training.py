@@ -93,6 +93,8 @@ OPTIMIZER = "sgd"                 # "sgd" or "adam" (Adam wants a max LR about 1
 L1 = 0.0                          # L1 penalty factor, e.g. 5e-5; 0 is off (section 8)
 DROPOUT = 0.0                     # Dropout2d after each block of Net, e.g. 0.05
 NORM = "batch"                    # "batch", "group" or "layer" (section 8 compares them)
+MODEL = "net"                     # "net", or your network of notebook 03: "my_net.py:MyNet" (give it its own RUN_NAME)
+MY_NETWORKS_ON_DRIVE = False      # Colab: notebook 03 kept your network on Google Drive
 TENSORBOARD = False               # also log to TensorBoard (needs the tensorboard package; Colab has it)
 RESUME = True                     # continue RUN from RUN/last.pt when it holds an unfinished run
 RUN_NAME = "net"                  # the run lives in runs/RUN_NAME: last.pt, best.pt, metrics.json
@@ -114,13 +116,14 @@ import numpy as np
 import torch
 
 from helpers import KitError
+from helpers.assignment import check_assignment, format_checks
 from helpers.checkpoints import load_checkpoint
 from helpers.data import load_cifar10
 from helpers.device import pick_device, seed_everything
 from helpers.loops import fit
 from helpers.lr_range_test import lr_range_test, suggest_max_lr
 from helpers.model import count_parameters
-from helpers.notebook import figure_dir, run_dir
+from helpers.notebook import figure_dir, my_networks_dir, run_dir
 from helpers.plots import plot_accuracy_curves, plot_history, plot_lr, plot_lr_range_test, save_figure
 from helpers.recipe import Recipe, l1_penalty, make_optimizer, make_scheduler, parameter_groups
 from helpers.reference import reference_metrics
@@ -129,6 +132,12 @@ from helpers.registry import build_model
 FIGURES = figure_dir()  # images/ for a real run, a scratch folder under the tests
 RUN = run_dir(RUN_NAME, on_drive=RUNS_ON_DRIVE)
 REFERENCE = reference_metrics()  # the kit's full run of the default recipe (its weights are shipped): what to expect
+MODEL_SPEC = MODEL if MODEL == "net" else str(my_networks_dir(MY_NETWORKS_ON_DRIVE) / MODEL)
+
+
+def new_model():
+    """The model the knobs ask for, with fresh weights (seed first for the same ones every time)."""
+    return build_model(MODEL_SPEC, NORM, DROPOUT) if MODEL == "net" else build_model(MODEL_SPEC)
 
 data = load_cifar10(DATA_ROOT, subset=SUBSET, seed=SEED)
 DEVICE = pick_device("auto")
@@ -175,7 +184,7 @@ for name, value in asdict(recipe).items():
 
 # Which parameters get weight decay: the two groups the optimiser is built with.
 seed_everything(SEED)
-model = build_model("net", NORM, DROPOUT)
+model = new_model()
 decayed, not_decayed = parameter_groups(model, recipe.weight_decay)
 for group, what in ((decayed, "conv and linear weights"), (not_decayed, "norm scales and biases")):
     values = sum(p.numel() for p in group["params"])
@@ -226,7 +235,7 @@ save_figure(fig, "lr_range_test", FIGURES);
 
 # %%
 steps_per_epoch = max(len(data.train) // recipe.batch_size, 1)  # fit drops the last, incomplete batch
-optimizer = make_optimizer(build_model("net", NORM, DROPOUT), recipe)
+optimizer = make_optimizer(new_model(), recipe)
 scheduler = make_scheduler(optimizer, recipe, steps_per_epoch)
 planned, momenta = [], []  # planned: one entry per epoch with its steps' LRs, as fit's history has them
 for epoch in range(1, recipe.epochs + 1):
@@ -265,8 +274,9 @@ save_figure(fig, "onecycle_schedule", FIGURES);
 # %%
 TB_DIR = RUN.parent / "tb"  # TensorBoard logs: one subfolder per run (section 10)
 seed_everything(SEED)  # the same initial weights as in the range test
-model = build_model("net", NORM, DROPOUT)
-print(f"Net: {count_parameters(model):,} parameters, {NORM} norm; run folder {RUN}")
+model = new_model()
+MODEL_NAME = type(model).__name__  # Net, or your network's class
+print(f"{MODEL_NAME}: {count_parameters(model):,} parameters; run folder {RUN}")
 history = fit(model, data, recipe, RUN, resume=RESUME, device=DEVICE,
               tensorboard_dir=TB_DIR / RUN.name if TENSORBOARD else None)
 best = max(history, key=lambda h: h["test_acc"])
@@ -291,7 +301,7 @@ print(f"best test accuracy {best['test_acc']:.2f}% at epoch {best['epoch']}; fin
 # reference's epoch 5, since its learning rate has come down.
 
 # %%
-title = f"Net, {recipe.optimizer}, max LR {recipe.max_lr:g}, {n_epochs(len(history))}\n{data.description}"
+title = f"{MODEL_NAME}, {recipe.optimizer}, max LR {recipe.max_lr:g}, {n_epochs(len(history))}\n{data.description}"
 reference_label = f"reference: {REFERENCE['recipe']['epochs']} epochs, {REFERENCE['data']}"
 fig = plot_history(history, title=title, reference=REFERENCE["epochs"], reference_label=reference_label)
 final = REFERENCE["epochs"][-1]
@@ -322,7 +332,7 @@ for file in sorted(RUN.iterdir()):
 metrics = json.loads((RUN / "metrics.json").read_text())
 print(f"metrics.json: {', '.join(metrics)}; {n_epochs(len(metrics['epochs']))} on {metrics['device']}")
 try:
-    fit(build_model("net", NORM, DROPOUT), data, recipe, RUN, resume=False, device=DEVICE)
+    fit(new_model(), data, recipe, RUN, resume=False, device=DEVICE)
 except KitError as error:
     print(f"refused, as it should be: {error}")
 
@@ -344,7 +354,7 @@ study_runs = {}  # label → history, for the table of section 9
 def study(label, folder, study_recipe, norm=NORM, model_name="net"):
     """Train one comparison run (or resume it), print its line, keep its history for section 9."""
     seed_everything(SEED)
-    net = build_model(model_name, norm, DROPOUT) if model_name == "net" else build_model(model_name)
+    net = build_model(model_name, norm, DROPOUT) if model_name == "net" else build_model(model_name)  # studies: Net
     runs_history = fit(net, data, study_recipe, run_dir(folder, on_drive=RUNS_ON_DRIVE), resume=RESUME,
                        device=DEVICE, log=quiet)
     study_runs[label] = runs_history
@@ -471,13 +481,21 @@ if STUDIES:
 # at the end of 30 epochs).
 
 # %%
-rows = {f"main run: {recipe.optimizer}, {NORM} norm, max LR {recipe.max_lr:g} ({RUN_NAME})": history, **study_runs,
+rows = {f"main run: {MODEL_NAME}, {recipe.optimizer}, max LR {recipe.max_lr:g} ({RUN_NAME})": history, **study_runs,
         f"reference: the kit's default recipe ({REFERENCE['data']})": REFERENCE["epochs"]}
 print(f"{'run':66s} {'epochs':>6s} {'final':>7s} {'best':>7s} {'train':>7s}")
 for label, runs_history in rows.items():
     last = runs_history[-1]
     print(f"{label[:66]:66s} {len(runs_history):6d} {last['test_acc']:6.2f}% {max(h['test_acc'] for h in runs_history):6.2f}% "
           f"{last['train_acc']:6.2f}%")
+
+# %% [markdown]
+# **The assignment, checked on the main run** (notebook 03 lists the rules): the model's structure, and the test
+# accuracy of this run with the epoch it first reached 85%. The course's augmentation includes CoarseDropout:
+# `COARSE_DROPOUT = True` for a run that counts.
+
+# %%
+print(format_checks(check_assignment(model, history)))
 
 # %% [markdown]
 # ## 10. TensorBoard (optional)

@@ -60,7 +60,8 @@ SMOKE = setup()
 DATA_ROOT = None                  # None: $CIFAR10_ROOT, else the kit's data/ folder (downloaded there once)
 SUBSET = 400 if SMOKE else None   # N class-balanced images per split; None: all 10,000 test images
 SEED = 0                          # which misclassified images are shown
-RUN_NAME = "net"                  # your run of notebook 04: runs/RUN_NAME/best.pt; none there: the shipped weights
+RUN_NAME = "net"                  # your run of notebook 04 (your network's: its RUN_NAME there, e.g. "my-net"):
+                                  # runs/RUN_NAME/best.pt; none there: the shipped weights
 RUNS_ON_DRIVE = False             # Colab: your runs are on Google Drive (as notebook 04 kept them)
 GALLERY = 20                      # misclassified images in the gallery
 GRADCAM_IMAGES = 10               # misclassified images explained with Grad-CAM at the last stage

@@ -75,3 +75,45 @@ def random_data(n=64):
     rng = np.random.default_rng(0)
     split = lambda: Split(rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, n))
     return CIFAR10(split(), split(), CLASSES, "random pixels", (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
+
+
+# A small network in the shape of notebook 03's template: enough to train for a step or two.
+STUDENT_NETWORK = '''
+import torch.nn as nn
+
+
+class TinyNet(nn.Module):
+    def __init__(self, width=8):
+        super().__init__()
+        block = lambda i, o, **k: nn.Sequential(nn.Conv2d(i, o, 3, padding=k.pop("padding", 1), bias=False, **k),
+                                                nn.BatchNorm2d(o), nn.ReLU())
+        self.c1 = block(3, width)
+        self.c2 = block(width, width, stride=2)
+        self.c3 = block(width, width, stride=2)
+        self.c4 = block(width, width, padding=2, dilation=2)
+        self.output = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, 10))
+
+    def forward(self, x):
+        return self.output(self.c4(self.c3(self.c2(self.c1(x)))))
+
+
+class FiveWay(TinyNet):
+    def __init__(self):
+        super().__init__()
+        self.output[-1] = nn.Linear(8, 5)
+
+
+class NeedsWidth(TinyNet):
+    def __init__(self, width):
+        super().__init__(width)
+
+
+NotAModule = 42
+'''
+
+
+@pytest.fixture
+def student_file(tmp_path):
+    path = tmp_path / "my_net.py"
+    path.write_text(STUDENT_NETWORK)
+    return path

@@ -69,13 +69,16 @@ def test_a_run_is_never_overwritten(tiny, tmp_path):
         tiny_run(tiny, tmp_path, Recipe(epochs=1, batch_size=50))
 
 
-def test_killed_run_resumes_to_the_uninterrupted_history(subset_root, tmp_path):
+@pytest.mark.parametrize("model", ["net", "a student's network"])
+def test_killed_run_resumes_to_the_uninterrupted_history(subset_root, tmp_path, student_file, model):
     """Kill a real `python -m helpers.train` with SIGKILL after its first epoch, resume it, and
-    compare with a run that was never interrupted."""
+    compare with a run that was never interrupted: Net, and a network from a student's file."""
+    model = "net" if model == "net" else f"{student_file}:TinyNet"
+
     def command(out, *extra):
         return [sys.executable, "-m", "helpers.train", "--data-root", str(subset_root), "--subset", "200",
                 "--epochs", "3", "--batch-size", "50", "--max-lr", "0.1", "--device", "cpu", "--no-progress",
-                "--out", str(out), *extra]
+                "--model", model, "--out", str(out), *extra]
 
     subprocess.run(command(tmp_path / "whole"), cwd=REPO, check=True, capture_output=True)
     killed = subprocess.Popen(command(tmp_path / "killed"), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
