@@ -22,6 +22,7 @@ from helpers.device import autocast, gradient_scaler, lower_precision, pick_devi
 from helpers.loader import eval_batches, train_batches
 from helpers.recipe import Recipe, l1_penalty, make_optimizer, make_scheduler
 from helpers.weight_average import WeightAverage
+from helpers.whitening import whiten_first_conv
 
 
 MIN_STEPS_PER_EPOCH = 4  # fewer leave OneCycleLR no room to climb and descend, and BatchNorm few batches
@@ -110,6 +111,8 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
     device = pick_device(device, log) if isinstance(device, str) else device
     seed_everything(recipe.seed)
     to_device(model, device)
+    if recipe.whiten_first_layer:  # from the data alone: the same filters on a resume
+        whiten_first_conv(model, data)
     train_loader = train_batches(data, recipe, device)
     if len(train_loader) < MIN_STEPS_PER_EPOCH:  # a run that cannot learn must not pass for one that did
         fits = len(data.train) // MIN_STEPS_PER_EPOCH

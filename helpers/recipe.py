@@ -34,9 +34,11 @@ class Recipe:
     flip: bool = True
     shift_scale_rotate: bool = True
     coarse_dropout: bool = False
+    coarse_dropout_off_last: int = 0  # the last N epochs train without CoarseDropout (0: on throughout)
     pad_crop: bool = False
     to_gray: bool = False
     color_jitter: bool = False
+    whiten_first_layer: bool = False  # the first conv frozen to patch-whitening filters of the data (whitening.py)
 
     AUGMENTATIONS = ("flip", "shift_scale_rotate", "coarse_dropout", "pad_crop", "to_gray", "color_jitter")
 

@@ -45,6 +45,16 @@ def train_transforms(mean, recipe=None):
     return A.Compose(steps)
 
 
+class EpochSchedule:
+    """One pipeline before epoch `from_epoch`, another from it on: the loader asks `for_epoch`."""
+
+    def __init__(self, before, after, from_epoch):
+        self.before, self.after, self.from_epoch = before, after, from_epoch
+
+    def for_epoch(self, epoch):
+        return self.before if epoch < self.from_epoch else self.after
+
+
 def normalize(images, mean, std, device, channels_last=True):
     """uint8 (B, H, W, 3) on any device → normalised float32 (B, 3, H, W) on `device`, by default
     channels-last in memory as the kit's models are (see training.to_device).
