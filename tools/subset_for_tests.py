@@ -21,7 +21,11 @@ def subset_for_tests():
     """The folder the tests use, made if need be. Raises DataError (one line) when there is no
     CIFAR-10 to make it from and no network to download it."""
     if os.environ.get("CIFAR10_ROOT"):
-        return Path(os.environ["CIFAR10_ROOT"])
+        root = Path(os.environ["CIFAR10_ROOT"])
+        if not root.exists():
+            raise DataError(f"CIFAR10_ROOT={root} does not exist: set it to a CIFAR-10 folder, or unset it to let "
+                            f"the tests download CIFAR-10")
+        return root
     if (SUBSET_ROOT / "test" / CLASSES[-1]).is_dir():
         return SUBSET_ROOT
     try:
