@@ -71,3 +71,10 @@ def test_readme_badges_use_the_kits_repo_url():
         assert link.startswith(f"https://colab.research.google.com/github/{SLUG}/"), (
             f"README.md's Colab link {link} does not point at {REPO_URL} (helpers/notebook.py)")
         assert (REPO / link.split("/blob/main/", 1)[-1]).exists(), f"README.md links {link}: no such notebook"
+
+
+def test_every_notebook_has_the_same_setup_cell():
+    """The setup cell must run before the kit can be imported, so each notebook carries it; this
+    keeps the five copies one text (change one, change all)."""
+    first_cells = {ipynb.name: next(source for kind, source in cells(ipynb) if kind == "code") for ipynb in IPYNB}
+    assert len(set(first_cells.values())) == 1, f"the setup cells differ: {sorted(first_cells)}"
