@@ -38,12 +38,12 @@
 # | part | work | 2-core CPU (measured) | Colab T4 GPU |
 # |---|---|---|---|
 # | sections 1–4 | load the data, 100 range-test steps | about 2 min | under a minute (estimate) |
-# | section 5, the main run | 30 epochs of 50,000 images | 42 min (84 s an epoch, median of the kit's 30-epoch run) | 3–5 min (estimate: 5–10 s an epoch, not yet measured) |
-# | section 8, with `STUDIES = True` | 5 runs × `STUDY_EPOCHS` = 5 epochs | about 35 min for Net's 4 runs, plus the attention net | 2–4 min (estimate) |
+# | section 5, the main run | 30 epochs of 50,000 images | 42–63 min (84 s an epoch on one 2-core machine, 125 s on another) | 3–5 min (estimate: 5–10 s an epoch, not yet measured) |
+# | section 8, with `STUDIES = True` | 5 runs × `STUDY_EPOCHS` = 5 epochs | 30–45 min for Net's 4 runs, plus the attention net | 2–4 min (estimate) |
 #
 # The CPU figures are the kit's own runs on CIFAR-10 (JPEG copy), 2-core AMD EPYC, bfloat16 (README); the GPU figures
 # are estimates from the CPU's loader speed (17,000 images a second on 2 cores, what Colab has), until measured on a
-# T4. For a class on a CPU: `EPOCHS = 5` (7 minutes) shows the whole story; the reference curves show how it ends.
+# T4. For a class on a CPU: `EPOCHS = 5` (7–11 minutes) shows the whole story; the reference curves show how it ends.
 
 # %%
 # Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
