@@ -82,7 +82,7 @@ from torchsummary import summary
 from helpers.assignment import check_assignment, format_checks
 from helpers.attention import AttentionNet
 from helpers.model import ConvBlock, DepthwiseSeparable, Net, Residual, count_parameters, norm_layer
-from helpers.receptive_field import format_table, receptive_field, receptive_field_table
+from helpers.receptive_field import format_table, receptive_field_table
 from helpers.notebook import my_networks_dir, run_dir
 from helpers.registry import load_network
 

@@ -325,8 +325,6 @@ save_figure(fig, "training_lr", FIGURES);
 # (the next cell tries it, with `resume=False`): to train again, choose another `RUN` or delete the folder yourself.
 
 # %%
-import json
-
 for file in sorted(RUN.iterdir()):
     print(f"  {file.name:14s} {file.stat().st_size / 1e6:6.2f} MB")
 metrics = json.loads((RUN / "metrics.json").read_text())
