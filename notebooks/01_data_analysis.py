@@ -196,15 +196,15 @@ plt.show()
 #
 # `helpers.transforms.train_transforms` builds the kit's pipeline with
 # [Albumentations](https://albumentations.ai) 2.x. It reads the switches of a training `Recipe` (notebook 04):
-# the course's three steps, and three optional ones. (The kit's default recipe leaves CoarseDropout off: measured
-# over a 30-epoch run, the hole cost this small network more accuracy than it protected. Notebook 04 has the switch.)
+# the course's three steps, and three optional ones. The kit's default recipe is the course's pipeline; notebook 04
+# has a switch for each step.
 #
 # | step | what it does | in the course's pipeline |
 # | --- | --- | --- |
 # | PadIfNeeded + RandomCrop | pad to 40 × 40 with the mean colour, cut a random 32 × 32 window: shifts of up to 4 pixels | off |
 # | HorizontalFlip | mirror left-right | on, p = 0.5 |
 # | Affine | shift up to 6.25%, scale 0.9–1.1, rotate up to ±15° (2.x's replacement of ShiftScaleRotate) | on, p = 0.5 |
-# | CoarseDropout | cut one 16 × 16 hole, filled with the dataset's mean colour | on, p = 0.5 (off in the kit's default recipe) |
+# | CoarseDropout | cut one 16 × 16 hole, filled with the dataset's mean colour | on, p = 0.5 |
 # | ToGray | drop the colour | off |
 # | ColorJitter | vary brightness, contrast, saturation and hue | off |
 #
@@ -283,8 +283,8 @@ plt.show()
 #   split's statistics close to them but not equal; a sample of 5,000 training images normalises to about 0 and 1.
 # * The histograms show blue darker than red and green: one mean and one std *per channel*.
 # * The course's pipeline is flip, Affine and CoarseDropout (each p = 0.5); `train_transforms` also offers
-#   pad-and-crop, ToGray and ColorJitter, each switched by a `Recipe`. The kit's default training recipe leaves CoarseDropout off (the README says why). Test images are
-#   never augmented.
+#   pad-and-crop, ToGray and ColorJitter, each switched by a `Recipe`; the kit's default training recipe is the course's pipeline. Test
+#   images are never augmented.
 # * Holes and borders are filled with `mean_pixel(data.mean)`, which normalises to about 0, like zero padding;
 #   black would normalise to about −2, a signal of its own.
 
@@ -317,8 +317,8 @@ plt.show()
 # </details>
 #
 # **3. How often does an image pass unchanged?** In the course's pipeline flip, Affine and CoarseDropout each fire
-# independently with p = 0.5. What share of the training images reaches the network unchanged in an epoch, and with
-# the default recipe (CoarseDropout off)? Check in section 7 by counting
+# independently with p = 0.5. What share of the training images reaches the network unchanged in an epoch, and
+# with CoarseDropout switched off? Check in section 7 by counting
 # `np.array_equal(course_pipeline(image=image)["image"], image)` over 1,000 draws.
 # *What to look for:* about one draw in eight.
 # <details><summary>Answer</summary>

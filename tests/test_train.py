@@ -36,7 +36,6 @@ def test_no_option_is_the_default_recipe():
 
 
 def test_every_augmentation_switches_on_and_off_from_the_command_line():
-    # CoarseDropout is off in the default recipe: --coarse-dropout must bring the course's pipeline back
     for name in Recipe().augmentations():
         flag = name.replace("_", "-")
         assert recipe_of(f"--{flag}").augmentations()[name] is True
@@ -71,8 +70,8 @@ def test_missing_data_root(capsys, tmp_path):
     (["--batch-size", "-8"], "--batch-size -8 is not possible"),
     (["--subset", "0"], "--subset 0 is not possible"),
     (["--subset", "100000"], "subset 100000 is not possible"),
-    # the --help example without its batch size: 1000 images at 512 are one step an epoch
-    (["--subset", "1000", "--epochs", "2"], "1 step(s) an epoch, too few to learn: use a batch size of 250 or less"),
+    # 1000 images at batch 512 are one step an epoch
+    (["--subset", "1000", "--epochs", "2", "--batch-size", "512"], "1 step(s) an epoch, too few to learn: use a batch size of 250 or less"),
 ])
 def test_impossible_settings(capsys, subset_root, tmp_path, argv, fragment):
     code, out = run(capsys, "--data-root", str(subset_root), "--out", str(tmp_path / "run"), *argv)

@@ -1,6 +1,6 @@
 """Make the kit's shipped weights again, in one command:
 
-    python -m tools.make_shipped_weights --data-root DIR        # about 45 minutes on a 2-core CPU
+    python -m tools.make_shipped_weights --data-root DIR        # 70-80 minutes on a 2-core CPU, minutes on a GPU
 
 trains the default recipe (`python -m helpers.train` with no recipe option) into runs/shipped,
 resuming it if it was interrupted, exports the final epoch's weight average in float16 to
