@@ -38,12 +38,14 @@
 # | part | work | 2-core CPU (measured) | Colab T4 GPU |
 # |---|---|---|---|
 # | sections 1–4 | load the data, 100 range-test steps | about 2 min | under a minute (estimate) |
-# | section 5, the main run | 30 epochs of 50,000 images | 42–63 min (84 s an epoch on one 2-core machine, 125 s on another) | 3–5 min (estimate: 5–10 s an epoch, not yet measured) |
-# | section 8, with `STUDIES = True` | 5 runs × `STUDY_EPOCHS` = 5 epochs | 30–45 min for Net's 4 runs, plus the attention net | 2–4 min (estimate) |
+# | section 5, the main run | 30 epochs of 50,000 images | 69 min (112–200 s an epoch at batch 128, median 139 s); 70.5 min for the whole notebook | about 5 min (measured on an H100 with Colab's 2 CPU cores: 8–9 s an epoch) |
+# | section 8, with `STUDIES = True` | 5 runs × `STUDY_EPOCHS` = 5 epochs | about 45 min for Net's 4 runs, plus the attention net | 3–5 min (estimate) |
 #
-# The CPU figures are the kit's own runs on CIFAR-10 (JPEG copy), 2-core AMD EPYC, bfloat16 (README); the GPU figures
-# are estimates from the CPU's loader speed (17,000 images a second on 2 cores, what Colab has), until measured on a
-# T4. For a class on a CPU: `EPOCHS = 5` (7–11 minutes) shows the whole story; the reference curves show how it ends.
+# The CPU figures are this notebook run in full on CIFAR-10 (JPEG copy), 2-core AMD EPYC, bfloat16 (README). On a GPU
+# this small network waits for its images: Colab gives a notebook 2 CPU cores, and augmenting 50,000 images on them
+# takes about 8 s, which is what an epoch took on an H100 given 2 cores. A T4 computes slower than an H100 but the
+# cores bound it the same way: an estimate until measured on a T4. For a class on a CPU: `EPOCHS = 5` (about
+# 12 minutes) shows the whole story; the reference curves show how it ends.
 
 # %%
 # Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
@@ -200,9 +202,10 @@ for group, what in ((decayed, "conv and linear weights"), (not_decayed, "norm sc
 # from $10^{-4}$ to $10$, and records the loss (smoothed with a moving average, since one batch is noisy). At first the
 # LR is too small to change anything; then the loss falls; past some LR the steps overshoot and the loss explodes.
 # `suggest_max_lr` takes **half the LR where the smoothed loss was lowest**: the loss still falls steeply there,
-# short of where it turns up, and OneCycle stays at its peak only briefly. (On the full data at batch 512 the lowest
-# loss came at about 0.34: the kit's default max LR, 0.2, sits just above half of it. At batch 128, max LR 0.1 and 0.2
-# ended 30 epochs equal, 87.81% and 87.76%: README.) The weights are restored after the test, so it costs a few dozen steps and nothing else.
+# short of where it turns up, and OneCycle stays at its peak only briefly. (On the full data, seed 0, the test
+# suggests about 0.1 at batch 128 and 0.27 at batch 512: the smaller the batch, the noisier each step, and the smaller
+# the LR it takes. The command line's default is 0.2 at batch 128; over 30 epochs 0.1 and 0.2 ended equal, 87.81% and
+# 87.76%: README.) The weights are restored after the test, so it costs a few dozen steps and nothing else.
 #
 # If you resume a run, its max LR is the one it started with (a new test could suggest a slightly different number).
 
@@ -532,7 +535,7 @@ print(f"TensorBoard logs: {TB_DIR}" if TENSORBOARD else "TensorBoard is off (TEN
 # ## Exercises
 #
 # For each exercise that trains, set `EPOCHS = 5` and give it its own `RUN_NAME` (the kit refuses to resume a run with
-# another recipe); keep `STUDIES = False`. On a T4 each takes a minute or two, on a 2-core CPU about 7 minutes.
+# another recipe); keep `STUDIES = False`. On a T4 each takes a minute or two, on a 2-core CPU about 12 minutes.
 #
 # **1. Read the schedule before training.** With `EPOCHS = 5`, `MAX_LR = 0.2`, `BATCH_SIZE = 512` and the full data,
 # predict the line section 4 prints (steps, first LR, peak and its step, last LR, momentum); run sections 1 to 4.
