@@ -1,28 +1,25 @@
-"""The course kit's helpers: one concept a module, imported by the notebooks.
+"""The course kit's helpers: what the lessons import, one idea a module, each short enough to read.
 
     data              CIFAR-10 as uint8 arrays in memory, subsets, mean/std
-    transforms        the Albumentations pipelines and the on-device normalisation
-    loader            batches, augmented and normalised, on the device
+    transforms        the Albumentations pipelines (what the student edits) and the normalisation
     model             the flagship `Net` and its building blocks
-    attention         a small self-attention network (one write-up's model)
-    registry          the models by name (a student's from a file), rebuilt from a checkpoint
-    assignment        the course's assignment, checked rule by rule on any network
-    receptive_field   the receptive-field table, computed from any model, and measured
+    attention         a small self-attention network (optional notebook)
+    receptive_field   the receptive-field recurrence, computed from any model, and measured with gradients
     rf_calculator     notebook 02's editable layer list
+    assignment        the course's assignment, checked rule by rule on any network
     recipe            the training recipe: optimiser, OneCycleLR, weight decay, L1
-    device            device, precision, memory layout, seed
+    training          the training step, the epoch, predictions, and the whole run (`fit`)
     weight_average    the exponential moving average of the weights that is evaluated
-    whitening         a frozen first layer of patch-whitening filters from the data
-    loops             the training step, the epoch, predictions, and the whole run (`fit`)
-    checkpoints       checkpoints and metrics.json, written atomically; trained models loaded back
     lr_range_test     Leslie Smith's LR range test
     evaluation        class-wise accuracy, confusion matrix, misclassified images
     grad_cam          where in an image the evidence for a class lies
-    reference         the shipped weights (trained/) and their run's metrics: the expected results
     plots, galleries  charts, and grids of images
-    notebook          the notebooks' setup cell
-    train             `python -m helpers.train`: the whole run from the command line
-    bench             `python -m helpers.bench`: input pipeline and training-step speed (benchmark/)
+
+Behind them, and not needed to follow the course:
+    machinery/        device and precision, the loader, checkpoints, the model registry, the shipped
+                      weights, the notebooks' setup cell
+    train/            `python -m helpers.train`: the whole run from the command line
+    bench/            `python -m helpers.bench`: how fast the input pipeline and the training step are
 """
 import os
 

@@ -12,7 +12,7 @@ Predictions and labels may be torch tensors (on any device) or NumPy arrays.
 import numpy as np
 import torch
 
-from helpers.checkpoints import load_trained  # noqa: F401  (notebook 05 loads its model from here)
+from helpers.machinery.checkpoints import load_trained  # noqa: F401  (notebook 05 loads its model from here)
 
 
 def _numpy(values):

@@ -5,8 +5,9 @@
     make_scheduler    OneCycleLR over the whole run
     l1_penalty        sum of |w| over conv and linear weights
 
-Why each default is what it is: notebook 04, section 2; what each one measured: README.
+Why each default is what it is: notebook 04; what each one measured: RESULTS.md.
 """
+import math
 from dataclasses import dataclass, fields
 
 import torch
@@ -17,7 +18,7 @@ from helpers import KitError
 @dataclass
 class Recipe:
     epochs: int = 30
-    batch_size: int = 128  # 390 steps an epoch: measured +0.7 points at the end over 512 (README)
+    batch_size: int = 128
     optimizer: str = "sgd"  # or "adam"
     max_lr: float = 0.2  # SGD; for Adam about 0.01
     momentum: float = 0.9  # SGD momentum, or Adam's beta1
@@ -34,16 +35,30 @@ class Recipe:
     flip: bool = True
     shift_scale_rotate: bool = True
     coarse_dropout: bool = True
-    coarse_dropout_off_last: int = 0  # the last N epochs train without CoarseDropout (0: on throughout)
     pad_crop: bool = False
     to_gray: bool = False
     color_jitter: bool = False
-    whiten_first_layer: bool = False  # the first conv frozen to patch-whitening filters of the data (whitening.py)
+    # Where the augmentation runs: "workers" (Albumentations in CPU worker processes), "device" (the
+    # same pipeline replayed in batched tensor operations on the GPU), or "auto" (the device on a GPU
+    # when the pipeline can be replayed there). A run records which one it used; resume keeps it.
+    augment_on: str = "auto"
 
-    AUGMENTATIONS = ("flip", "shift_scale_rotate", "coarse_dropout", "pad_crop", "to_gray", "color_jitter")
-
-    def augmentations(self):
-        return {name: getattr(self, name) for name in self.AUGMENTATIONS}
+    def check(self):
+        """Refuse, before any training, a setting with which a run cannot learn. The command line
+        and `fit` both call it: one place says what is possible."""
+        if self.epochs <= 0:
+            raise KitError(f"epochs {self.epochs} is not possible: train for 1 or more epochs (--epochs, EPOCHS).")
+        if self.batch_size <= 0:
+            raise KitError(f"batch size {self.batch_size} is not possible: use a positive number such as 128 "
+                           f"(--batch-size, BATCH_SIZE).")
+        if not (math.isfinite(self.max_lr) and self.max_lr > 0):
+            raise KitError(f"max LR {self.max_lr} is not possible: it must be a positive, finite number such as 0.1 "
+                           f"(--max-lr, MAX_LR; the LR range test of notebook 04 suggests one).")
+        if self.optimizer not in ("sgd", "adam"):
+            raise KitError(f"unknown optimizer {self.optimizer!r}: use sgd or adam.")
+        if self.augment_on not in ("auto", "device", "workers"):
+            raise KitError(f"augment_on {self.augment_on!r} is not possible: use auto, device or workers.")
+        return self
 
     @classmethod
     def from_dict(cls, values):
@@ -59,13 +74,19 @@ def parameter_groups(model, weight_decay):
 
 
 def make_optimizer(model, recipe, lr=None):
-    """The recipe's optimiser, at `lr` (default: the recipe's max LR; the scheduler then sets it)."""
+    """The recipe's optimiser, at `lr` (default: the recipe's max LR; the scheduler then sets it).
+
+    On CUDA the step is fused: one kernel for all the weights instead of several per tensor, and
+    the gradient scaler's overflow check stays on the GPU instead of waiting for it every step.
+    On the CPU torch's default step is kept: the fused AdamW rounds differently, and the CPU
+    histories must stay what they were."""
     groups = parameter_groups(model, recipe.weight_decay)
     lr = recipe.max_lr if lr is None else lr
+    fused = True if all(p.is_cuda for g in groups for p in g["params"]) else None
     if recipe.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=lr, momentum=recipe.momentum, nesterov=recipe.nesterov)
+        return torch.optim.SGD(groups, lr=lr, momentum=recipe.momentum, nesterov=recipe.nesterov, fused=fused)
     if recipe.optimizer == "adam":  # AdamW: weight decay applied to the weights, not to the gradient
-        return torch.optim.AdamW(groups, lr=lr, betas=(recipe.momentum, 0.999))
+        return torch.optim.AdamW(groups, lr=lr, betas=(recipe.momentum, 0.999), fused=fused)
     raise KitError(f"unknown optimizer {recipe.optimizer!r}: use sgd or adam.")
 
 

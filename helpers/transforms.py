@@ -45,35 +45,18 @@ def train_transforms(mean, recipe=None):
     return A.Compose(steps)
 
 
-class EpochSchedule:
-    """One pipeline before epoch `from_epoch`, another from it on: the loader asks `for_epoch`."""
-
-    def __init__(self, before, after, from_epoch):
-        self.before, self.after, self.from_epoch = before, after, from_epoch
-
-    def for_epoch(self, epoch):
-        return self.before if epoch < self.from_epoch else self.after
-
-
 def normalize(images, mean, std, device, channels_last=True):
     """uint8 (B, H, W, 3) on any device → normalised float32 (B, 3, H, W) on `device`, by default
-    channels-last in memory as the kit's models are (see training.to_device).
+    channels-last in memory as the kit's models are (see machinery.device.to_device).
 
     (x / 255 - mean) / std is computed as x * scale + offset, with scale = 1 / (255 std) and
     offset = -mean / std made once: one copy makes the float tensor, already in the memory layout
-    the model wants, and one fused multiply-add normalises it. On a CPU that is 2.4x less work
-    than four separate passes, and the main process has less to do while the loader's workers
-    want its cores."""
+    the model wants, and one fused multiply-add normalises it, instead of four passes over the
+    batch while the loader's workers want the same cores."""
     images = images.to(device, non_blocking=True).permute(0, 3, 1, 2)
     images = images.to(torch.float32, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     scale, offset = _scale_and_offset(tuple(mean), tuple(std), images.device)
     return torch.addcmul(offset, images, scale)
-
-
-def denormalize(images, mean, std):
-    """Normalised (B, 3, H, W) → float (B, H, W, 3) in [0, 1], for showing images."""
-    mean, std = _per_channel(tuple(mean), images.device), _per_channel(tuple(std), images.device)
-    return (images * std + mean).clamp(0, 1).permute(0, 2, 3, 1)
 
 
 @functools.lru_cache(maxsize=16)

@@ -41,7 +41,7 @@ if KIT is None:
     raise SystemExit(f"The kit's helpers/ were not found here and could not be fetched from {REPO_URL}: set REPO_URL "
                      "to your fork, or upload the kit's folder as /content/kit (Colab), or open this notebook inside the kit.")
 sys.path.insert(0, str(KIT))
-from helpers.notebook import setup
+from helpers.machinery.notebook import setup
 SMOKE = setup()
 
 # %% [markdown]
@@ -65,13 +65,13 @@ import numpy as np
 import torch
 import albumentations as A
 
-from helpers.checkpoints import load_checkpoint
+from helpers.machinery.checkpoints import load_checkpoint
 from helpers.data import channel_stats, class_counts, load_cifar10
 from helpers.galleries import show_augmentations, show_class_samples, show_images
-from helpers.notebook import figure_dir
+from helpers.machinery.notebook import figure_dir
 from helpers.plots import plot_channel_histograms, plot_class_counts, save_figure
 from helpers.recipe import Recipe
-from helpers.reference import SHIPPED_WEIGHTS
+from helpers.machinery.reference import SHIPPED_WEIGHTS
 from helpers.transforms import mean_pixel, normalize, train_transforms
 
 FIGURES = figure_dir()  # images/ for a real run, a scratch folder under the tests

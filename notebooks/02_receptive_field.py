@@ -46,7 +46,7 @@ if KIT is None:
     raise SystemExit(f"The kit's helpers/ were not found here and could not be fetched from {REPO_URL}: set REPO_URL "
                      "to your fork, or upload the kit's folder as /content/kit (Colab), or open this notebook inside the kit.")
 sys.path.insert(0, str(KIT))
-from helpers.notebook import setup
+from helpers.machinery.notebook import setup
 SMOKE = setup()
 
 # %% [markdown]
@@ -67,7 +67,7 @@ import torch
 import torch.nn as nn
 
 from helpers.model import Net, count_parameters
-from helpers.notebook import figure_dir
+from helpers.machinery.notebook import figure_dir
 from helpers.plots import plot_dilated_taps, plot_rf_heatmap, save_figure
 from helpers.receptive_field import (format_table, layer_specs, measured_receptive_field, receptive_field,
                                      receptive_field_table)

@@ -56,7 +56,7 @@ if KIT is None:
     raise SystemExit(f"The kit's helpers/ were not found here and could not be fetched from {REPO_URL}: set REPO_URL "
                      "to your fork, or upload the kit's folder as /content/kit (Colab), or open this notebook inside the kit.")
 sys.path.insert(0, str(KIT))
-from helpers.notebook import setup
+from helpers.machinery.notebook import setup
 SMOKE = setup()
 
 # %% [markdown]
@@ -83,8 +83,8 @@ from helpers.assignment import check_assignment, format_checks
 from helpers.attention import AttentionNet
 from helpers.model import ConvBlock, DepthwiseSeparable, Net, Residual, count_parameters, norm_layer
 from helpers.receptive_field import format_table, receptive_field_table
-from helpers.notebook import my_networks_dir, run_dir
-from helpers.registry import load_network
+from helpers.machinery.notebook import my_networks_dir, run_dir
+from helpers.machinery.registry import load_network
 
 MY_NET_FILE = my_networks_dir(on_drive=MY_NETWORKS_ON_DRIVE) / "my_net.py"  # section 7 writes your network here
 MY_RUN = run_dir(MY_RUN_NAME, on_drive=MY_NETWORKS_ON_DRIVE)

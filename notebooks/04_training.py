@@ -61,7 +61,7 @@ if KIT is None:
     raise SystemExit(f"The kit's helpers/ were not found here and could not be fetched from {REPO_URL}: set REPO_URL "
                      "to your fork, or upload the kit's folder as /content/kit (Colab), or open this notebook inside the kit.")
 sys.path.insert(0, str(KIT))
-from helpers.notebook import setup
+from helpers.machinery.notebook import setup
 SMOKE = setup()
 
 # %% [markdown]
@@ -118,17 +118,17 @@ import torch
 
 from helpers import KitError
 from helpers.assignment import check_assignment, format_checks
-from helpers.checkpoints import load_checkpoint
+from helpers.machinery.checkpoints import load_checkpoint
 from helpers.data import load_cifar10
-from helpers.device import pick_device, seed_everything
-from helpers.loops import fit
+from helpers.machinery.device import pick_device, seed_everything
+from helpers.training import fit
 from helpers.lr_range_test import lr_range_test, suggest_max_lr
 from helpers.model import count_parameters
-from helpers.notebook import figure_dir, my_networks_dir, run_dir
+from helpers.machinery.notebook import figure_dir, my_networks_dir, run_dir
 from helpers.plots import plot_accuracy_curves, plot_history, plot_lr, plot_lr_range_test, save_figure
 from helpers.recipe import Recipe, l1_penalty, make_optimizer, make_scheduler, parameter_groups
-from helpers.reference import reference_metrics
-from helpers.registry import build_model
+from helpers.machinery.reference import reference_metrics
+from helpers.machinery.registry import build_model
 
 FIGURES = figure_dir()  # images/ for a real run, a scratch folder under the tests
 RUN = run_dir(RUN_NAME, on_drive=RUNS_ON_DRIVE)

@@ -46,7 +46,7 @@ if KIT is None:
     raise SystemExit(f"The kit's helpers/ were not found here and could not be fetched from {REPO_URL}: set REPO_URL "
                      "to your fork, or upload the kit's folder as /content/kit (Colab), or open this notebook inside the kit.")
 sys.path.insert(0, str(KIT))
-from helpers.notebook import setup
+from helpers.machinery.notebook import setup
 SMOKE = setup()
 
 # %% [markdown]
@@ -73,16 +73,16 @@ import numpy as np
 import torch
 
 from helpers.data import load_cifar10
-from helpers.device import pick_device
+from helpers.machinery.device import pick_device
 from helpers.evaluation import class_accuracy, confusion_matrix, load_trained, misclassified
 from helpers.galleries import show_gradcam, show_gradcam_stages, show_misclassified
 from helpers.grad_cam import grad_cam
-from helpers.loader import DeviceBatches
-from helpers.loops import evaluate, predict
+from helpers.machinery.loader import DeviceBatches
+from helpers.training import evaluate, predict
 from helpers.model import count_parameters
-from helpers.notebook import figure_dir, run_dir
+from helpers.machinery.notebook import figure_dir, run_dir
 from helpers.plots import plot_class_accuracy, plot_confusion_matrix, save_figure
-from helpers.reference import reference_metrics, trained_checkpoint
+from helpers.machinery.reference import reference_metrics, trained_checkpoint
 from helpers.transforms import normalize
 
 FIGURES = figure_dir()  # images/ for a real run, a scratch folder under the tests

@@ -9,8 +9,9 @@ import pytest
 from PIL import Image
 
 from helpers.data import CIFAR10, CLASSES, Split, load_cifar10
-from helpers.device import seed_everything
-from helpers.loops import fit
+from helpers.machinery.device import seed_everything
+from helpers.machinery.run_state import RunState
+from helpers.training import fit
 from helpers.model import Net
 from helpers.recipe import Recipe
 from tools.subset_for_tests import use_subset_for_tests
@@ -64,6 +65,13 @@ def tiny(subset_root):
 def tiny_run(data, out, recipe=TINY, **kwargs):
     seed_everything(recipe.seed)
     return fit(Net(), data, recipe, out, **{**QUIET, **kwargs})
+
+
+def save_checkpoint(path, model, epoch=0, history=None, recipe=None):
+    """A checkpoint of `model` as a run saves it, without training: for the loading tests."""
+    run = RunState.start(model, recipe or Recipe(), steps_per_epoch=10, dtype=None)
+    run.history = list(history) if history else ([{"epoch": epoch}] if epoch else [])
+    run.save(path, data=None)
 
 
 def without_seconds(history):

@@ -9,11 +9,11 @@ import sys
 import pytest
 import torch
 
-from helpers.bench import main
-from helpers.benchmark.measure import measure_epoch, measure_kit_loader, measure_seed_style_loader, training_settings
-from helpers.benchmark.seed_style import SeedStyleCIFAR10, seed_style_transforms
+from helpers.bench.cli import main
+from helpers.bench.measure import measure_epoch, measure_kit_loader, measure_seed_style_loader, training_settings
+from helpers.bench.seed_style import SeedStyleCIFAR10, seed_style_transforms
 from helpers.data import balanced_subset
-from helpers.device import lower_precision
+from helpers.machinery.device import lower_precision
 from tests.conftest import REPO
 
 

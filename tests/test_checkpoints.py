@@ -1,16 +1,16 @@
-"""helpers.checkpoints: what a checkpoint holds, that a crash never costs the previous one, that
+"""helpers.machinery.checkpoints: what a checkpoint holds, that a crash never costs the previous one, that
 bad files are refused with the file named, and that a trained model loads back."""
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
 
-import helpers.checkpoints as checkpoints
+import helpers.machinery.checkpoints as checkpoints
 from helpers import KitError
-from helpers.checkpoints import CheckpointError, load_checkpoint, load_trained, save_checkpoint
+from helpers.machinery.checkpoints import CheckpointError, load_checkpoint, load_trained
 from helpers.model import Net
 from helpers.recipe import Recipe
-from tests.conftest import tiny_run
+from tests.conftest import save_checkpoint, tiny_run
 
 
 def test_checkpoint_holds_everything_a_resume_needs(tiny, tmp_path):

@@ -1,9 +1,9 @@
-"""helpers.device: a missing GPU is said, not hidden."""
+"""helpers.machinery.device: a missing GPU is said, not hidden."""
 import pytest
 import torch
 
 from helpers import KitError
-from helpers.device import pick_device
+from helpers.machinery.device import pick_device
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

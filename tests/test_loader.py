@@ -1,9 +1,9 @@
-"""helpers.loader: batches that cover the split, seeded augmentation, finished on the device."""
+"""helpers.machinery.loader: batches that cover the split, seeded augmentation, finished on the device."""
 import numpy as np
 import torch
 
 from helpers.data import CIFAR10, CLASSES, Split
-from helpers.loader import DeviceBatches, eval_batches, train_batches
+from helpers.machinery.loader import DeviceBatches, eval_batches, train_batches
 from helpers.recipe import Recipe
 from helpers.transforms import train_transforms
 
@@ -47,14 +47,3 @@ def test_train_batches_follow_the_recipe_and_drop_the_last_partial_batch():
     loader = train_batches(data, Recipe(batch_size=16, seed=5), "cpu", workers=0)
     assert len(loader) == 4 and loader.sampler.drop_last and loader.sampler.seed == 5  # 70 // 16, the 6 left over dropped
     assert len(batches(eval_batches(data, "cpu", batch_size=16), 0)) == 2  # the test split whole: 16 + 14
-
-
-def test_coarse_dropout_can_stop_for_the_last_epochs():
-    """With coarse_dropout_off_last=1 of 3 epochs, epochs 1-2 cut holes and epoch 3 does not."""
-    gray = Split(np.full((64, 32, 32, 3), 200, np.uint8), np.arange(64) % 10)
-    data = CIFAR10(gray, gray, CLASSES, "gray", MEAN, STD)
-    recipe = Recipe(epochs=3, batch_size=16, flip=False, shift_scale_rotate=False, coarse_dropout=True,
-                    coarse_dropout_off_last=1)
-    loader = train_batches(data, recipe, "cpu", workers=0)
-    holes = lambda epoch: sum(int((x != x.flatten()[0]).any(dim=(1, 2, 3)).sum()) for x, _ in batches(loader, epoch))
-    assert holes(1) > 10 and holes(2) > 10 and holes(3) == 0  # p = 0.5 of 64 images, then none

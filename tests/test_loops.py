@@ -1,4 +1,4 @@
-"""helpers.loops: a run learns, is reproducible, resumes after a kill, never overwrites a run;
+"""helpers.training: a run learns, is reproducible, resumes after a kill, never overwrites a run;
 the weights it saves are the ones it evaluated; Adam and SGD both train; TensorBoard logs."""
 import json
 import signal
@@ -9,11 +9,11 @@ import time
 import pytest
 
 from helpers import KitError
-from helpers.checkpoints import load_checkpoint
+from helpers.machinery.checkpoints import load_checkpoint
 from helpers.data import CIFAR10, balanced_subset
-from helpers.device import seed_everything
-from helpers.loader import eval_batches
-from helpers.loops import evaluate, fit
+from helpers.machinery.device import seed_everything
+from helpers.machinery.loader import eval_batches
+from helpers.training import evaluate, fit
 from helpers.model import Net
 from helpers.recipe import Recipe
 from tests.conftest import QUIET, REPO, random_data, tiny_run, without_seconds

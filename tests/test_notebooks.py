@@ -1,5 +1,5 @@
 """The notebooks as files: each .ipynb and its jupytext .py twin agree, and every link to the
-kit (the setup cell's REPO_URL, the Colab badges) names helpers.notebook.REPO_URL.
+kit (the setup cell's REPO_URL, the Colab badges) names helpers.machinery.notebook.REPO_URL.
 
 Running the notebooks is nbval's job: `pytest --nbval-lax notebooks/`.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from helpers.notebook import REPO_URL
+from helpers.machinery.notebook import REPO_URL
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"

@@ -1,13 +1,13 @@
-"""helpers.reference: the shipped weights load into today's Net and classify, and the committed
+"""helpers.machinery.reference: the shipped weights load into today's Net and classify, and the committed
 reference metrics are their run's. A change to Net without new weights fails here."""
 import torch
 
-from helpers.checkpoints import load_checkpoint, load_trained
-from helpers.loader import DeviceBatches
-from helpers.loops import evaluate
+from helpers.machinery.checkpoints import load_checkpoint, load_trained
+from helpers.machinery.loader import DeviceBatches
+from helpers.training import evaluate
 from helpers.model import Net
-from helpers.reference import REFERENCE_METRICS, SHIPPED_WEIGHTS, reference_metrics, trained_checkpoint
-from helpers.registry import describe_model
+from helpers.machinery.reference import REFERENCE_METRICS, SHIPPED_WEIGHTS, reference_metrics, trained_checkpoint
+from helpers.machinery.registry import describe_model
 
 
 def test_the_shipped_weights_are_todays_net_and_small():

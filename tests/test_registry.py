@@ -1,4 +1,4 @@
-"""helpers.registry: a student's network from a file trains from the command line, its checkpoint
+"""helpers.machinery.registry: a student's network from a file trains from the command line, its checkpoint
 loads back while the file is there and says what is missing when it is not, and every bad --model
 value gives one line that says what to fix."""
 import json
@@ -6,9 +6,9 @@ import json
 import pytest
 
 from helpers import KitError
-from helpers.checkpoints import CheckpointError, load_trained
-from helpers.registry import build_model, describe_model
-from helpers.train import main
+from helpers.machinery.checkpoints import CheckpointError, load_trained
+from helpers.machinery.registry import build_model, describe_model
+from helpers.train.cli import main
 
 @pytest.mark.parametrize("spec, fragment", [
     ("missing.py:TinyNet", "there is no file"),

@@ -2,7 +2,7 @@
 import json
 
 from helpers.attention import AttentionNet
-from helpers.checkpoints import load_checkpoint
+from helpers.machinery.checkpoints import load_checkpoint
 
 import pytest
 import torch
@@ -10,8 +10,8 @@ import torch
 from helpers import KitError
 from helpers.model import Net, count_parameters
 from helpers.recipe import Recipe
-from helpers.registry import build_model
-from helpers.train import main, parse_args
+from helpers.machinery.registry import build_model
+from helpers.train.cli import main, parse_args
 
 
 def run(capsys, *argv):
@@ -36,10 +36,10 @@ def test_no_option_is_the_default_recipe():
 
 
 def test_every_augmentation_switches_on_and_off_from_the_command_line():
-    for name in Recipe().augmentations():
+    for name in ("flip", "shift_scale_rotate", "coarse_dropout", "pad_crop", "to_gray", "color_jitter"):
         flag = name.replace("_", "-")
-        assert recipe_of(f"--{flag}").augmentations()[name] is True
-        assert recipe_of(f"--no-{flag}").augmentations()[name] is False
+        assert getattr(recipe_of(f"--{flag}"), name) is True
+        assert getattr(recipe_of(f"--no-{flag}"), name) is False
 
 
 def test_widths_build_the_net_they_name():
@@ -65,9 +65,9 @@ def test_missing_data_root(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv, fragment", [
-    (["--epochs", "0"], "--epochs 0 is not possible"),
-    (["--batch-size", "0"], "--batch-size 0 is not possible"),
-    (["--batch-size", "-8"], "--batch-size -8 is not possible"),
+    (["--epochs", "0"], "epochs 0 is not possible"),
+    (["--batch-size", "0"], "batch size 0 is not possible"),
+    (["--batch-size", "-8"], "batch size -8 is not possible"),
     (["--subset", "0"], "--subset 0 is not possible"),
     (["--subset", "100000"], "subset 100000 is not possible"),
     # 1000 images at batch 512 are one step an epoch

@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 
 from helpers import KitError
-from helpers.checkpoints import atomic_write, export_weights, load_trained
+from helpers.machinery.checkpoints import atomic_write, export_weights, load_trained
 from helpers.data import add_data_options, load_cifar10
-from helpers.device import pick_device
+from helpers.machinery.device import pick_device
 from helpers.evaluation import class_accuracy
-from helpers.loader import DeviceBatches
-from helpers.loops import evaluate, predict
-from helpers.reference import REFERENCE_METRICS, SHIPPED_WEIGHTS
-from helpers.train import main as train
+from helpers.machinery.loader import DeviceBatches
+from helpers.training import evaluate, predict
+from helpers.machinery.reference import REFERENCE_METRICS, SHIPPED_WEIGHTS
+from helpers.train.cli import main as train
 
 
 def test_shipped(data, device):

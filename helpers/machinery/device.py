@@ -2,11 +2,13 @@
 
     pick_device       "auto" takes the GPU when there is one, and says what it took
     lower_precision   float16 on CUDA, bfloat16 on CPUs with bfloat16 instructions, else None
+    run_precision     the one decision a run makes: that dtype, or None when mixed precision is off
     autocast          a context computing in that precision (weights stay float32)
+    gradient_scaler   the scaler float16 needs, or None
     to_device         a model on the device, channels-last
     seed_everything   one seed for Python, NumPy and torch
 
-Why each choice: notebook 04 ("Precision and memory layout"); what each brings: `python -m helpers.bench`.
+Why each choice: the optional notebook 06; what each brings: `python -m helpers.bench`.
 A run's history is therefore reproducible on one machine, not bit for bit across machines.
 """
 import contextlib
@@ -52,14 +54,19 @@ def lower_precision(device):
     return torch.bfloat16 if has_bf16 else None
 
 
+def run_precision(device, mixed_precision=True):
+    """The dtype a run computes in, decided once (fit, the LR range test, the benchmark) and passed down."""
+    return lower_precision(device) if mixed_precision else None
+
+
 def autocast(device, dtype):
     """Autocast to `dtype` (weights and the optimiser stay float32), or float32 for None."""
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
-def gradient_scaler(device, mixed_precision=True):
+def gradient_scaler(dtype):
     """float16 needs a gradient scaler (it keeps small gradients from rounding to zero); others do not."""
-    return torch.amp.GradScaler("cuda") if mixed_precision and lower_precision(device) == torch.float16 else None
+    return torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
 
 
 def to_device(model, device):

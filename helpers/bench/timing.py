@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from helpers.loader import worker_count
+from helpers.machinery.loader import worker_count
 
 try:
     import resource  # CPU time of this process and of its ended children; not on Windows

@@ -10,13 +10,11 @@ the whole batch on the device in one fused operation (transforms.normalize). Wha
 measured by `python -m helpers.bench` against the write-ups' loader.
 """
 import os
-from dataclasses import replace
-
 import numpy as np
 import torch
 
 from helpers import KitError
-from helpers.transforms import EpochSchedule, normalize, train_transforms
+from helpers.transforms import normalize, train_transforms
 
 
 def worker_count():
@@ -55,7 +53,7 @@ class AugmentedBatches(torch.utils.data.Dataset):
     def __getitem__(self, key):
         epoch, number, indices = key
         images = self.split.images[indices]
-        transform = self.transform.for_epoch(epoch) if hasattr(self.transform, "for_epoch") else self.transform
+        transform = self.transform
         if transform is not None:
             # Albumentations has its own random generator: seeding it from (seed, epoch, batch)
             # makes the augmentation independent of which worker draws the batch.
@@ -105,9 +103,6 @@ def train_batches(data, recipe, device, workers=None):
     batch size, augmentation and seed. The last, incomplete batch is dropped when there is more
     than one batch, so that every step sees a full batch (BatchNorm's statistics)."""
     transform = train_transforms(data.mean, recipe)
-    if recipe.coarse_dropout and recipe.coarse_dropout_off_last:  # the last epochs without the hole
-        transform = EpochSchedule(transform, train_transforms(data.mean, replace(recipe, coarse_dropout=False)),
-                                  from_epoch=recipe.epochs - recipe.coarse_dropout_off_last + 1)
     return DeviceBatches(data.train, recipe.batch_size, data.mean, data.std, device, transform=transform, shuffle=True,
                          seed=recipe.seed, drop_last=len(data.train) > recipe.batch_size, workers=workers)
 

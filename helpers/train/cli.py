@@ -13,11 +13,11 @@ from dataclasses import fields
 
 from helpers import KitError
 from helpers.data import add_data_options, load_cifar10
-from helpers.device import pick_device, seed_everything
-from helpers.loops import fit
+from helpers.machinery.device import pick_device, seed_everything
+from helpers.machinery.registry import MODELS, build_model
+from helpers.training import fit
 from helpers.model import WIDTHS, count_parameters
 from helpers.recipe import Recipe
-from helpers.registry import MODELS, build_model
 
 ADAM_MAX_LR = 0.01  # from an LR range test with Adam (notebook 04): the loss is lowest near 0.1
 
@@ -64,10 +64,7 @@ def main(argv=None):
     try:
         if args.subset is not None and args.subset <= 0:
             raise KitError(f"--subset {args.subset} is not possible: ask for a positive number of images a split.")
-        if recipe.batch_size <= 0:
-            raise KitError(f"--batch-size {recipe.batch_size} is not possible: use a positive number such as 512.")
-        if recipe.epochs <= 0:
-            raise KitError(f"--epochs {recipe.epochs} is not possible: train for 1 or more epochs.")
+        recipe.check()
         device = pick_device(args.device)  # before the data: a wrong --device or --model should fail at once
         seed_everything(recipe.seed)
         model = build_model(args.model, args.norm, args.dropout, args.widths)
@@ -87,5 +84,3 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,7 +13,7 @@ from pathlib import Path
 # Where the kit lives. A fork changes this and the same line in each notebook's first cell and
 # README's badges (tests/test_notebooks.py checks they agree).
 REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DRIVE_ROOT = Path("/content/drive/MyDrive/cifar10-kit")  # where runs and networks go on Google Drive
 
 # What Colab may lack or have in an older major version. torch and torchvision are never on
@@ -104,3 +104,14 @@ def _kept_folder(on_drive):
     if on_drive:
         print("Google Drive is for Colab: this is not Colab, so the files stay in the kit's own folder.")
     return REPO_ROOT
+
+
+def show_code(*objects):
+    """Show the source of helper functions or classes in the notebook, highlighted: the lesson shows
+    the kit's own code, never a copy that could drift from it."""
+    import inspect
+
+    from IPython.display import Code, display
+
+    for obj in objects:
+        display(Code(inspect.getsource(obj), language="python"))

@@ -1,12 +1,12 @@
 """The benchmark's measurements, each on the same data and device:
 
   1. the input pipeline: images a second delivered to the device, normalised, by the kit's
-     training loader and by the write-ups' seed-style loader (seed_style.py), both running the
-     course's whole augmentation; their ratio is the loader speed-up;
+     training loader (augmented by CPU workers, and augmented on the device) and by the
+     write-ups' seed-style loader (seed_style.py), all running the course's whole augmentation;
   2. the training step of Net on a batch already on the device (compute alone), in float32, then
      with channels-last and mixed precision added one at a time; the last is how the kit trains;
   3. evaluation as the kit evaluates;
-  4. one epoch: estimated from 1-3 (the slower of loader and step sets the pace), or measured.
+  4. one epoch, augmented by the workers and on the device: estimated from 1-3, or measured.
 """
 import gc
 import time
@@ -15,15 +15,15 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from helpers.benchmark.seed_style import COURSE_AUGMENTATION, SEED_STYLE_BATCH_SIZE, SEED_STYLE_WORKERS, seed_style_loader
-from helpers.benchmark.timing import endless, synchronize, time_window
-from helpers.device import autocast, gradient_scaler, lower_precision, to_device
-from helpers.loader import eval_batches, train_batches
-from helpers.loops import evaluate, train_epoch, training_step
+from helpers.bench.seed_style import COURSE_AUGMENTATION, SEED_STYLE_BATCH_SIZE, SEED_STYLE_WORKERS, seed_style_loader
+from helpers.bench.timing import endless, synchronize, time_window
+from helpers.machinery.device import autocast, gradient_scaler, lower_precision, run_precision, to_device
+from helpers.machinery.loader import eval_batches, train_batches
+from helpers.machinery.run_state import RunState
+from helpers.training import evaluate, train_epoch, training_step
 from helpers.model import Net
-from helpers.recipe import Recipe, make_optimizer, make_scheduler
+from helpers.recipe import Recipe, make_optimizer
 from helpers.transforms import normalize
-from helpers.weight_average import WeightAverage
 
 # What one epoch is, for the estimate: CIFAR-10's training and test splits.
 EPOCH_TRAIN_IMAGES = 50_000
@@ -47,10 +47,14 @@ def measure_seed_style_loader(data, device, seconds):
     return {**result, "batch_size": SEED_STYLE_BATCH_SIZE, "workers": SEED_STYLE_WORKERS}
 
 
-def measure_kit_loader(data, device, batch_size, workers, seconds):
-    """The loader `fit` trains with (loader.train_batches): a worker augments a whole uint8
-    batch, the batch is normalised on the device, channels-last."""
-    batches = endless(train_batches(data, replace(COURSE_AUGMENTATION, batch_size=batch_size), device, workers))
+def measure_kit_loader(data, device, batch_size, workers, seconds, augment_on="workers"):
+    """The loader `fit` trains with (loader.train_batches). augment_on="workers": a worker
+    augments a whole uint8 batch, the batch is normalised on the device, channels-last;
+    "device": the split is on the device already, and batches are augmented there."""
+    recipe = replace(COURSE_AUGMENTATION, batch_size=batch_size, augment_on=augment_on)
+    loader = train_batches(data, recipe, device, workers)
+    workers = workers if loader.augment_on == "workers" else 0
+    batches = endless(loader)
 
     def deliver():  # as train_epoch receives a batch
         images, labels = next(batches)
@@ -59,7 +63,7 @@ def measure_kit_loader(data, device, batch_size, workers, seconds):
     result = time_window(deliver, seconds, device, warmup=2 * max(workers, 1))
     batches.close()  # the loader and its persistent workers end with it, before the next window starts
     gc.collect()
-    return {**result, "batch_size": batch_size, "workers": workers}
+    return {**result, "batch_size": batch_size, "workers": workers, "augment_on": loader.augment_on}
 
 
 # ---- 2. The training step -----------------------------------------------------------------
@@ -89,11 +93,11 @@ def measure_training_step(data, device, batch_size, seconds, dtype, channels_las
     recipe = Recipe()
     model = (to_device(Net(), device) if channels_last else Net().to(device)).train()
     optimizer = make_optimizer(model, recipe)
-    scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
+    scaler = gradient_scaler(dtype)
     images, labels = device_batch(data.train, batch_size, data.mean, data.std, device, channels_last)
 
     def step():  # what train_epoch does with each batch
-        training_step(model, images, labels, optimizer, recipe, dtype, scaler)
+        training_step(model, images, labels, optimizer, dtype, scaler, recipe.label_smoothing, recipe.l1)
         return batch_size
 
     # Warm-up: the first steps allocate memory and pick the convolution algorithms.
@@ -126,49 +130,53 @@ def measure_evaluation(data, device, batch_size, seconds):
 
 def estimate_epoch(loader, training_step, evaluation):
     """Training: the loader's workers prepare the next batches while the device computes, so the
-    slower of the two sets the pace. Then the test set is evaluated: twice with the default
+    slower of the two sets the pace; augmented on the device, the device does one after the
+    other, so their times add up. Then the test set is evaluated: twice with the default
     recipe's weight average (the average, then the training weights). Each was measured with the
     machine to itself; in a real epoch the main process, which drives the GPU, shares the CPU
     cores with the workers, so on a small machine this is the best case (--measure-epoch times
     a real epoch)."""
-    bound_by = "loader" if loader["images_per_second"] < training_step["images_per_second"] else "training step"
-    train_speed = min(loader["images_per_second"], training_step["images_per_second"])
-    train_seconds = EPOCH_TRAIN_IMAGES / train_speed
+    loader_seconds = EPOCH_TRAIN_IMAGES / loader["images_per_second"]
+    step_seconds = EPOCH_TRAIN_IMAGES / training_step["images_per_second"]
+    if loader["augment_on"] == "device":
+        bound_by, train_seconds = "device (augmentation, then the step)", loader_seconds + step_seconds
+    else:
+        bound_by = "loader" if loader_seconds > step_seconds else "training step"
+        train_seconds = max(loader_seconds, step_seconds)
     evaluations = 2 if Recipe().ema_decay else 1
     evaluation_seconds = evaluations * EPOCH_TEST_IMAGES / evaluation["images_per_second"]
     return {"train_images": EPOCH_TRAIN_IMAGES, "test_images": EPOCH_TEST_IMAGES, "bound_by": bound_by,
-            "evaluations": evaluations,
-            "loader_seconds": EPOCH_TRAIN_IMAGES / loader["images_per_second"],
-            "training_step_seconds": EPOCH_TRAIN_IMAGES / training_step["images_per_second"],
+            "augment_on": loader["augment_on"], "evaluations": evaluations,
+            "loader_seconds": loader_seconds, "training_step_seconds": step_seconds,
             "train_seconds": train_seconds, "evaluation_seconds": evaluation_seconds,
             "seconds": train_seconds + evaluation_seconds}
 
 
-def measure_epoch(data, device, batch_size, workers):
+def measure_epoch(data, device, batch_size, workers, augment_on="workers"):
     """Not an estimate: the first two epochs of the default recipe as `fit` runs them, loader and
-    evaluation included; the second is timed (the first starts the workers and warms the device)."""
-    recipe = Recipe(batch_size=batch_size)
+    evaluation included, augmented where `augment_on` says; the second is timed (the first
+    starts the workers and warms the device)."""
+    recipe = Recipe(batch_size=batch_size, augment_on=augment_on)
     torch.manual_seed(recipe.seed)
     model = to_device(Net(), device)
     train_loader = train_batches(data, recipe, device, workers)
     test_loader = eval_batches(data, device, max(batch_size, 512))
-    optimizer = make_optimizer(model, recipe)
-    scheduler = make_scheduler(optimizer, recipe, len(train_loader))
-    scaler = gradient_scaler(device)
-    average = WeightAverage(model, recipe.ema_decay) if recipe.ema_decay else None
+    dtype = run_precision(device, recipe.mixed_precision)
+    run = RunState.start(model, recipe, len(train_loader), dtype)
     for epoch in (1, 2):  # of recipe.epochs: the learning rate follows the default schedule
         train_loader.set_epoch(epoch)
         synchronize(device)
         start = time.perf_counter()
-        train_epoch(model, train_loader, optimizer, scheduler, recipe, scaler, average, progress=False)
+        train_epoch(run, train_loader, dtype, progress=False)
         synchronize(device)
         trained = time.perf_counter()
-        for evaluated in (average.model, model) if average else (model,):  # as fit: the average, then the weights
-            evaluate(evaluated, test_loader)
+        for evaluated in (run.average.model, model) if run.average else (model,):  # as fit: the average, then the weights
+            evaluate(evaluated, test_loader, dtype=dtype)
         synchronize(device)
         end = time.perf_counter()
     train_images = len(train_loader) * batch_size if train_loader.sampler.drop_last else len(data.train)
-    return {"train_images": train_images, "test_images": len(data.test), "evaluations": 2 if average else 1,
+    return {"augment_on": train_loader.augment_on, "train_images": train_images, "test_images": len(data.test),
+            "evaluations": 2 if run.average else 1,
             "train_seconds": trained - start,
             "evaluation_seconds": end - trained, "seconds": end - start,
             "train_images_per_second": train_images / (trained - start)}

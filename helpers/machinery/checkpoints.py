@@ -1,14 +1,17 @@
 """Checkpoints and metrics that survive a crash, and loading a trained model back.
 
-    save_checkpoint   weights, optimiser, scheduler, random generators, history, recipe, data
+    prepare_run_folder  the run folder, checked before any training: writable, and never a finished run overwritten
     load_checkpoint   read one safely (no code in the file runs) and check it fits the model
     load_trained      a checkpoint → the model it was saved from, in eval mode
-    write_metrics     OUT/metrics.json: the run's parameters, data, device and history
+    write_metrics     OUT/metrics.json: the run's parameters, data, device, history, and what made it
+What a checkpoint holds is written by run_state.RunState.save.
 
 Every file is written to a temporary name and then renamed: a crash mid-write leaves the old file.
 """
+import datetime
 import json
 import os
+import subprocess
 import random
 import warnings
 from dataclasses import asdict
@@ -18,8 +21,8 @@ import numpy as np
 import torch
 
 from helpers import KitError
-from helpers.device import device_name, to_device
-from helpers.registry import describe_model, rebuild
+from helpers.machinery.device import device_name, to_device
+from helpers.machinery.registry import describe_model, rebuild
 
 
 class CheckpointError(KitError):
@@ -48,24 +51,6 @@ def set_rng_state(state):
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def save_checkpoint(path, model, optimizer=None, scheduler=None, scaler=None, epoch=0, history=(), recipe=None,
-                    data=None, average=None):
-    """`model` holds the weights to use: the weight average's when there is one. The training
-    weights and the optimiser's state are kept too, so that a run can resume."""
-    state = {"architecture": describe_model(model), "epoch": epoch,
-             "model": (average.model if average else model).state_dict(),
-             "training_model": model.state_dict() if average else None,
-             "average_steps": average.steps if average else None,
-             "history": list(history), "rng": rng_state(),
-             "optimizer": optimizer.state_dict() if optimizer else None,
-             "scheduler": scheduler.state_dict() if scheduler else None,
-             "scaler": scaler.state_dict() if scaler else None,
-             "recipe": asdict(recipe) if recipe else None,
-             "data": {"description": data.description, "mean": list(data.mean), "std": list(data.std),
-                      "classes": list(data.classes)} if data else None}
-    atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_checkpoint(path, model=None, map_location="cpu", weights="model"):
@@ -127,10 +112,57 @@ def load_trained(checkpoint_path, device="cpu"):
     return to_device(model, device).eval(), state  # channels-last, as it was trained
 
 
-def write_metrics(path, model, data, device, history, recipe):
+RUN_FILES = ("last.pt", "best.pt", "metrics.json")
+
+
+def prepare_run_folder(out_dir, resume):
+    """Make the run folder and check it before the first step, not after a whole epoch: that it
+    can be written, and that a run already in it is resumed, never trained over. Removes the
+    temporary files a crash mid-write leaves. Returns (folder, checkpoint to resume from or None)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise KitError(f"--out {out} is a file, not a folder: name a folder for the run (it is made if needed).")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise KitError(f"cannot write the run to {out} ({error.strerror or error}): choose a folder you can write "
+                       f"to (--out, RUN_NAME).") from None
+    for stale in out.glob("*.tmp"):
+        stale.unlink()
+    held = [name for name in RUN_FILES if (out / name).exists()]
+    if held and not resume:
+        raise KitError(f"{out} already holds a run ({', '.join(held)}): resume it (--resume, resume=True) or choose "
+                       f"another folder; the kit never overwrites a run.")
+    if not resume:
+        return out, None
+    for name in ("last.pt", "best.pt"):  # best.pt holds the full state too: a run whose last.pt was lost goes on from it
+        if (out / name).exists():
+            return out, out / name
+    if held:  # metrics.json alone: the run's checkpoints are gone, and starting afresh would overwrite its results
+        raise KitError(f"{out} holds {', '.join(held)} but no checkpoint to resume from: move those files away to keep "
+                       f"them, or train in another folder.")
+    return out, None
+
+
+def provenance():
+    """What made a result, as airbench saves its own source with its log: the kit's commit and the
+    versions it ran on."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=Path(__file__).parent, text=True,
+                                capture_output=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"kit_commit": commit, "torch": torch.__version__, "cuda": torch.version.cuda,
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+
+
+def write_metrics(path, model, data, device, history, recipe, extra=None):
     metrics = {"params": sum(p.numel() for p in model.parameters()), "data": data.description,
                "device": device_name(device), "model": describe_model(model), "recipe": asdict(recipe),
-               "epochs": history}
+               **(extra or {}), **provenance(), "epochs": history}
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(metrics, indent=1)))
 
 

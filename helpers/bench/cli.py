@@ -36,13 +36,13 @@ import sys
 from pathlib import Path
 
 from helpers import KitError
-from helpers.benchmark.measure import (estimate_epoch, measure_epoch, measure_evaluation, measure_kit_loader,
+from helpers.bench.measure import (estimate_epoch, measure_epoch, measure_evaluation, measure_kit_loader,
                                        measure_seed_style_loader, measure_training_step, training_settings)
-from helpers.benchmark.timing import describe_machine, fastest
-from helpers.benchmark.seed_style import SEED_STYLE_BATCH_SIZE, SEED_STYLE_WORKERS
+from helpers.bench.timing import describe_machine, fastest
+from helpers.bench.seed_style import SEED_STYLE_BATCH_SIZE, SEED_STYLE_WORKERS
 from helpers.data import add_data_options, load_cifar10
-from helpers.device import pick_device
-from helpers.loader import worker_count
+from helpers.machinery.device import pick_device
+from helpers.machinery.loader import worker_count
 from helpers.recipe import Recipe
 
 
@@ -200,5 +200,3 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,7 +11,7 @@ How the weights were made, and how to make them again: README, "Shipped weights"
 import json
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_WEIGHTS = REPO_ROOT / "helpers" / "trained" / "net.pt"
 REFERENCE_METRICS = REPO_ROOT / "images" / "shipped-weights-metrics.json"
 

@@ -1,0 +1,5 @@
+import sys
+
+from helpers.bench.cli import main
+
+sys.exit(main())

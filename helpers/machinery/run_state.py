@@ -1,0 +1,117 @@
+"""Everything a training run changes as it goes, in one object that saves and resumes itself.
+
+    RunState.start      model, optimiser, OneCycleLR, gradient scaler, weight average, empty history
+    RunState.save       OUT/best.pt or OUT/last.pt, atomically (checkpoints.atomic_write)
+    RunState.resume     load OUT/last.pt back, after checking it was the same recipe on the same data
+    data_identity       what "the same data" means: description, sizes and a digest of the pixels
+    saved_recipe        the recipe a run folder was started with, or None
+
+`fit` (helpers/training.py) drives it; the benchmark builds one to time an epoch.
+"""
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from helpers import KitError
+from helpers.machinery.checkpoints import CheckpointError, atomic_write, load_checkpoint, rng_state, set_rng_state
+from helpers.machinery.device import gradient_scaler
+from helpers.machinery.registry import describe_model
+from helpers.recipe import Recipe, make_optimizer, make_scheduler
+from helpers.weight_average import WeightAverage
+
+
+def data_identity(data):
+    """Description, sizes and a digest of the training and test pixels and labels: two data roots,
+    or two subsets of the same size, never share it."""
+    digest = hashlib.sha1()
+    for split in (data.train, data.test):
+        digest.update(split.labels.tobytes())
+        digest.update(split.images[:, ::4, ::4].tobytes())  # a pixel in 16 of each image: fast, and enough to tell
+    return {"description": data.description, "train_images": len(data.train), "test_images": len(data.test),
+            "digest": digest.hexdigest()[:16]}
+
+
+def saved_recipe(out_dir):
+    """The recipe the run in `out_dir` was started with (from last.pt, else best.pt), or None."""
+    for name in ("last.pt", "best.pt"):
+        path = Path(out_dir) / name
+        if path.is_file():
+            recipe = load_checkpoint(path).get("recipe")
+            return Recipe.from_dict(recipe) if recipe else None
+    return None
+
+
+@dataclass
+class RunState:
+    model: torch.nn.Module
+    recipe: Recipe
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    scaler: object = None
+    average: WeightAverage = None
+    history: list = field(default_factory=list)
+
+    @classmethod
+    def start(cls, model, recipe, steps_per_epoch, dtype):
+        optimizer = make_optimizer(model, recipe)
+        return cls(model, recipe, optimizer, make_scheduler(optimizer, recipe, steps_per_epoch),
+                   gradient_scaler(dtype), WeightAverage(model, recipe.ema_decay) if recipe.ema_decay else None)
+
+    @property
+    def epoch(self):
+        return self.history[-1]["epoch"] if self.history else 0
+
+    @property
+    def evaluated(self):
+        """The weights a run tests and saves: the weight average's when there is one."""
+        return self.average.model if self.average else self.model
+
+    def save(self, path, data):
+        state = {"architecture": describe_model(self.model), "epoch": self.epoch,
+                 "model": self.evaluated.state_dict(),
+                 "training_model": self.model.state_dict() if self.average else None,
+                 "average_steps": self.average.steps if self.average else None,
+                 "history": list(self.history), "rng": rng_state(),
+                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                 "scaler": self.scaler.state_dict() if self.scaler else None,
+                 "recipe": asdict(self.recipe),
+                 "data": {"description": data.description, "mean": list(data.mean), "std": list(data.std),
+                          "classes": list(data.classes), "identity": data_identity(data)} if data else None}
+        atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+    def resume(self, path, data, device):
+        """Continue from the checkpoint at `path`. Refuses, naming each difference, a checkpoint of
+        another recipe or other data: the history would mix two runs."""
+        state = load_checkpoint(path, self.model, map_location=device,
+                                weights="training_model" if self.average else "model")
+        differences = _differences(state, self.recipe, data)
+        if differences:
+            raise CheckpointError(f"{path} was trained with other settings: {'; '.join(differences)}. Resume with the "
+                                  f"run's own settings, or start a new run in another folder.")
+        if self.average:
+            self.average.model.load_state_dict(state["model"])
+            self.average.steps = state["average_steps"]
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state["scaler"]:
+            self.scaler.load_state_dict(state["scaler"])
+        set_rng_state(state["rng"])
+        self.history = state["history"]
+
+
+def _differences(state, recipe, data):
+    """'name: was X, now Y' for each recipe field and data property that differs."""
+    now = asdict(recipe)
+    # A checkpoint from before augment_on existed augmented in the CPU workers.
+    saved = {**now, "augment_on": "workers", **{k: v for k, v in (state.get("recipe") or {}).items() if k in now}}
+    out = [f"{name} was {saved[name]!r}, now {now[name]!r}" for name in now if saved[name] != now[name]]
+    saved_data = (state.get("data") or {}).get("identity")
+    if saved_data:  # checkpoints from before the identity was stored are checked by recipe only
+        new_data = data_identity(data)
+        if saved_data != new_data:
+            out.append(f"data was {saved_data['description']!r} ({saved_data['train_images']:,} train images), "
+                       f"now {new_data['description']!r} ({new_data['train_images']:,})"
+                       + (" with other pixels" if saved_data["description"] == new_data["description"] else ""))
+    return out

@@ -1,0 +1,1 @@
+"""`python -m helpers.train`: the whole training run from the command line (cli.py)."""

@@ -1,0 +1,5 @@
+import sys
+
+from helpers.train.cli import main
+
+sys.exit(main())

@@ -1,0 +1,232 @@
+"""Training and testing: one step, one epoch, the predictions, and the whole run (`fit`).
+
+    training_step   forward, loss, backward, optimiser step: the one every run and the benchmark use
+    train_epoch     one pass over the training batches, updating the weight average
+    predict         logits for every test image (optionally with flip test-time augmentation)
+    evaluate        (loss, accuracy %) on a loader
+    fit             the run: epochs, checkpoints and metrics.json after each, resume, TensorBoard
+
+The recipe and why: notebook 04. The batches arrive finished (machinery/loader.py): normalised,
+channels-last, on the device. What a run changes as it goes (model, optimiser, schedule, weight
+average, history) is one object, machinery/run_state.py's RunState, which saves and resumes itself.
+"""
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from helpers import KitError
+from helpers.assignment import check_assignment, format_checks
+from helpers.machinery.checkpoints import prepare_run_folder, write_metrics
+from helpers.machinery.device import autocast, pick_device, run_precision, seed_everything, to_device
+from helpers.machinery.loader import eval_batches, train_batches
+from helpers.machinery.run_state import RunState
+from helpers.recipe import l1_penalty
+
+MIN_STEPS_PER_EPOCH = 4  # fewer leave OneCycleLR no room to climb and descend, and BatchNorm few batches
+CHECK_FINITE_EVERY = 10  # steps between looks at the loss: each look makes a GPU wait for Python
+
+
+class NonFiniteLoss(KitError):
+    """The loss became NaN or infinite: the run cannot learn from here on."""
+
+
+def training_step(model, images, labels, optimizer, dtype=None, scaler=None, label_smoothing=0.0, l1=0.0):
+    """One step on one batch: the loss (with label smoothing and an optional L1 penalty) computed
+    under autocast to `dtype`, its gradients, one optimiser step. With float16 the gradient
+    scaler multiplies the loss so that small gradients survive, and divides them back before the
+    step (skipping a step whose gradients overflowed). Returns (loss without L1, logits)."""
+    with autocast(images.device, dtype):
+        logits = model(images)
+        loss = F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
+        objective = loss + l1 * l1_penalty(model) if l1 else loss
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(objective).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        objective.backward()
+        optimizer.step()
+    return loss, logits
+
+
+def train_epoch(run, batches, dtype=None, progress=True, desc="train"):
+    """One pass over the training batches: a training step, a weight-average update and a
+    scheduler step for each batch. Returns (loss, accuracy %, the learning rate of each step)."""
+    run.model.train()
+    total_loss = torch.zeros((), device=batches.device)
+    correct = torch.zeros((), device=batches.device, dtype=torch.long)
+    seen, lrs = 0, []
+    bar = tqdm(batches, desc=desc, leave=False, disable=not progress, dynamic_ncols=True)
+    for step, (images, labels) in enumerate(bar, 1):
+        loss, logits = training_step(run.model, images, labels, run.optimizer, dtype, run.scaler,
+                                     run.recipe.label_smoothing, run.recipe.l1)
+        if run.average is not None:
+            run.average.update(run.model)
+        lrs.append(run.optimizer.param_groups[0]["lr"])
+        run.scheduler.step()
+        # Sums stay on the device: reading them every step would make the GPU wait for Python.
+        total_loss += loss.detach() * len(labels)
+        correct += (logits.argmax(1) == labels).sum()
+        seen += len(labels)
+        if step % CHECK_FINITE_EVERY == 0 or step == len(batches):
+            if not torch.isfinite(total_loss):
+                raise NonFiniteLoss(f"the loss became {total_loss.item()} by step {step} of this epoch, at LR "
+                                    f"{lrs[-1]:.3g}: the learning rate is too high for this network (lower the max LR; "
+                                    f"notebook 04's LR range test suggests one), or its forward pass returns NaN or inf "
+                                    f"(run it on one batch and look).")
+            if progress:
+                bar.set_postfix(loss=f"{total_loss.item() / seen:.3f}", acc=f"{100 * correct.item() / seen:.1f}%")
+    return total_loss.item() / seen, 100 * correct.item() / seen, lrs
+
+
+@torch.no_grad()
+def predict(model, batches, tta=False, dtype="auto"):
+    """Logits for every image of `batches` (in order) and the labels, on the batches' device.
+    `tta=True` averages the logits of each image and its mirror image (flip test-time augmentation).
+    `dtype`: what autocast computes in; "auto" is the device's mixed precision, None float32."""
+    model.eval()
+    dtype = run_precision(batches.device) if dtype == "auto" else dtype
+    all_logits, all_labels = [], []
+    for images, labels in batches:
+        with autocast(batches.device, dtype):
+            logits = model(images).float()
+            if tta:
+                logits = (logits + model(images.flip(3)).float()) / 2
+        all_logits.append(logits)
+        all_labels.append(labels)
+    return torch.cat(all_logits), torch.cat(all_labels)
+
+
+def evaluate(model, batches, tta=False, dtype="auto"):
+    """(loss, accuracy %) on `batches`, without label smoothing."""
+    logits, labels = predict(model, batches, tta, dtype)
+    return F.cross_entropy(logits, labels).item(), 100 * (logits.argmax(1) == labels).float().mean().item()
+
+
+def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True, tensorboard_dir=None, log=print):
+    """Train `model` on `data` with `recipe`, writing OUT/last.pt and OUT/best.pt (atomically) and
+    OUT/metrics.json after every epoch. `resume=True` continues the run in OUT: with the same seed
+    on the same machine the history is the one an uninterrupted run would have written. A folder
+    that holds a run is never trained in afresh."""
+    recipe.check()
+    out, checkpoint = prepare_run_folder(out_dir, resume)
+    device = pick_device(device, log) if isinstance(device, str) else device
+    broken = _report_assignment(model, log)
+    seed_everything(recipe.seed)
+    to_device(model, device)
+    train_loader = train_batches(data, recipe, device)
+    # Recorded as it ran ("device" or "workers"), so that a resume cannot switch.
+    recipe = replace(recipe, augment_on=getattr(train_loader, "augment_on", "workers"))
+    if len(train_loader) < MIN_STEPS_PER_EPOCH:  # a run that cannot learn must not pass for one that did
+        raise KitError(f"{len(data.train)} training images at batch size {recipe.batch_size} make {len(train_loader)} "
+                       f"step(s) an epoch, too few to learn: use a batch size of "
+                       f"{len(data.train) // MIN_STEPS_PER_EPOCH} or less (--batch-size, BATCH_SIZE), or more images.")
+    test_loader = eval_batches(data, device, max(recipe.batch_size, 512))
+    dtype = run_precision(device, recipe.mixed_precision)
+    run = RunState.start(model, recipe, len(train_loader), dtype)
+    if checkpoint:
+        run.resume(checkpoint, data, device)
+        log(f"resuming {checkpoint} after epoch {run.epoch}")
+    elif resume:
+        log(f"nothing to resume in {out}: starting a new run")
+    extra = {"assignment_rules_broken": broken}
+    if run.epoch >= recipe.epochs:  # finished: metrics.json may be an epoch behind its checkpoint after a kill
+        write_metrics(out / "metrics.json", run.evaluated, data, device, run.history, recipe, extra)
+        log(f"the run in {out} is complete ({run.epoch} epochs); metrics.json written from its checkpoint")
+    writer = _tensorboard(tensorboard_dir)
+    best_acc = max((h["test_acc"] for h in run.history), default=-1.0)
+    for epoch in range(run.epoch + 1, recipe.epochs + 1):
+        started = time.perf_counter()
+        train_loader.set_epoch(epoch)
+        try:
+            train_loss, train_acc, lrs = train_epoch(run, train_loader, dtype, progress, desc=f"epoch {epoch}/{recipe.epochs}")
+        except NonFiniteLoss as error:
+            kept = f"{out}/last.pt still holds epoch {run.epoch}" if run.epoch else "no checkpoint was written"
+            raise NonFiniteLoss(f"epoch {epoch}: {error} Training stopped; {kept}.") from None
+        entry = _test_entry(run, test_loader, dtype, epoch, last=epoch == recipe.epochs)
+        entry = {"epoch": epoch, "train_loss": round(train_loss, 4), "train_acc": round(train_acc, 2), **entry,
+                 "lr": lrs[-1], "seconds": round(time.perf_counter() - started, 2), "lrs": lrs}
+        run.history.append(entry)
+        log(_epoch_line(entry, recipe.epochs))
+        if entry["test_acc"] > best_acc:
+            best_acc = entry["test_acc"]
+            run.save(out / "best.pt", data)
+        run.save(out / "last.pt", data)  # last: after best, so a crash between the two loses nothing
+        write_metrics(out / "metrics.json", run.evaluated, data, device, run.history, recipe, extra)
+        if writer:
+            _log_tensorboard(writer, entry, run.evaluated, test_loader)
+    if writer:
+        writer.close()
+    if run.average:  # the caller's model ends with the weights that were evaluated and saved
+        model.load_state_dict(run.average.model.state_dict())
+    return run.history
+
+
+def _report_assignment(model, log):
+    """The course's rules, checked before training: a network that breaks one still trains
+    (students experiment), and the run says so first. Returns the rules broken."""
+    with torch.random.fork_rng(devices=[]):  # the check must not change the run's random numbers
+        checks = check_assignment(model)
+    broken = [check.rule for check in checks if not check.passed]
+    log(f"assignment: this network breaks {len(broken)} rule(s): {'; '.join(broken)}. It trains anyway; "
+        f"metrics.json records it." if broken else "assignment: every rule checked before training passes")
+    log(format_checks(checks))
+    return broken
+
+
+def _test_entry(run, test_loader, dtype, epoch, last):
+    """Test loss and accuracy of the weights the run reports, the training weights too (to show
+    what the average brings), and on the last epoch flip test-time augmentation, reported beside
+    the plain accuracy, never for it."""
+    test_loss, test_acc = evaluate(run.evaluated, test_loader, dtype=dtype)
+    entry = {"test_loss": round(test_loss, 4), "test_acc": round(test_acc, 2)}
+    if run.average:
+        entry["training_weights_test_acc"] = round(evaluate(run.model, test_loader, dtype=dtype)[1], 2)
+    if last:
+        entry["flip_tta_test_acc"] = round(evaluate(run.evaluated, test_loader, tta=True, dtype=dtype)[1], 2)
+    return entry
+
+
+def _epoch_line(entry, epochs):
+    parts = [f"epoch {entry['epoch']:3d}/{epochs}",
+             f"train loss {entry['train_loss']:.3f} acc {entry['train_acc']:5.2f}%",
+             f"test loss {entry['test_loss']:.3f} acc {entry['test_acc']:5.2f}%"]
+    if "training_weights_test_acc" in entry:
+        parts.append(f"(training weights {entry['training_weights_test_acc']:5.2f}%)")
+    if "flip_tta_test_acc" in entry:
+        parts.append(f"(flip TTA {entry['flip_tta_test_acc']:5.2f}%)")
+    parts += [f"lr {entry['lr']:.4f}", f"{entry['seconds']:.1f}s"]
+    return "  ".join(parts)
+
+
+def _tensorboard(log_dir):
+    if not log_dir:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise KitError("TensorBoard logging was asked for but tensorboard is not installed: "
+                       "pip install tensorboard, or leave --tensorboard off.") from None
+    return SummaryWriter(str(log_dir))
+
+
+def _log_tensorboard(writer, entry, model, test_loader):
+    """Losses, accuracies, the per-step LR, and a grid of misclassified test images."""
+    epoch = entry["epoch"]
+    for split in ("train", "test"):
+        writer.add_scalar(f"loss/{split}", entry[f"{split}_loss"], epoch)
+        writer.add_scalar(f"accuracy/{split}", entry[f"{split}_acc"], epoch)
+    first_step = (epoch - 1) * len(entry["lrs"])
+    for i, lr in enumerate(entry["lrs"]):
+        writer.add_scalar("lr", lr, first_step + i)
+    logits, labels = predict(model, test_loader)
+    wrong = torch.nonzero(logits.argmax(1) != labels).flatten()[:32].cpu()
+    if len(wrong):
+        images = torch.from_numpy(test_loader.split.images[wrong.numpy()]).permute(0, 3, 1, 2)
+        writer.add_images("misclassified", images, epoch, dataformats="NCHW")
+    writer.flush()
