@@ -23,8 +23,14 @@ class WeightAverage:
     def update(self, model):
         decay = min(self.decay, (1 + self.steps) / (10 + self.steps))
         self.steps += 1
+        floats, counts = ([], []), ([], [])  # (average, current) tensors
         for average, current in zip(self.model.state_dict().values(), model.state_dict().values()):
-            if average.is_floating_point():
-                average.lerp_(current, 1 - decay)
-            else:  # BatchNorm's count of batches seen
-                average.copy_(current)
+            kind = floats if average.is_floating_point() else counts  # counts: BatchNorm's batches seen
+            kind[0].append(average)
+            kind[1].append(current)
+        # All tensors at once: on a GPU a handful of kernels instead of one per tensor (~70 a
+        # step); on the CPU the same per-tensor lerp as before, so the same numbers.
+        if floats[0]:
+            torch._foreach_lerp_(*floats, 1 - decay)
+        if counts[0]:
+            torch._foreach_copy_(*counts)

@@ -43,13 +43,15 @@ def test_seed_style_dataset_hands_out_what_the_write_ups_got(small):
     assert names == ["HorizontalFlip", "Affine", "CoarseDropout", "Normalize", "ToTensorV2"]
 
 
-def test_both_loaders_deliver_and_are_timed(small):
+def test_every_loader_delivers_and_is_timed(small):
     cpu = torch.device("cpu")
     kit = measure_kit_loader(small, cpu, batch_size=64, workers=2, seconds=0.3)
+    on_device = measure_kit_loader(small, cpu, batch_size=64, workers=2, seconds=0.3, augment_on="device")
     seed_style = measure_seed_style_loader(small, cpu, seconds=0.3)
-    assert kit["batch_size"] == 64 and kit["workers"] == 2
+    assert kit["batch_size"] == 64 and kit["workers"] == 2 and kit["augment_on"] == "workers"
+    assert on_device["batch_size"] == 64 and "workers" not in on_device and on_device["augment_on"] == "device"
     assert seed_style["batch_size"] == 128 and seed_style["workers"] == 2
-    for result in (kit, seed_style):
+    for result in (kit, on_device, seed_style):
         assert result["images"] > 0 and result["seconds"] >= 0.3 and result["cpu_us_per_image"] > 0
 
 
@@ -62,8 +64,10 @@ def test_command_line_measures_everything_and_writes_json(subset_root, tmp_path)
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     results = json.loads(out.read_text())
-    assert set(results) >= {"machine", "data", "settings", "loaders", "loader_speedup_ratio", "training_step",
-                            "evaluation", "epoch_estimate"}
+    assert set(results) >= {"machine", "data", "settings", "loaders", "loader_speedup_ratio", "on_device_speedup_ratio",
+                            "training_step", "evaluation", "epoch_estimate", "epoch_estimate_on_device"}
+    assert set(results["loaders"]) == {"kit", "kit_on_device", "seed_style"}
+    assert results["machine"]["torch_threads"] == 2  # as Colab has
     assert results["settings"]["batch_size"] == 32 and results["data"]["train_images"] == 300
     numbers = positive_numbers({k: v for k, v in results.items() if k != "machine"})
     assert numbers and all(n > 0 for n in numbers)
@@ -72,12 +76,15 @@ def test_command_line_measures_everything_and_writes_json(subset_root, tmp_path)
     names = [name for name, _, _ in training_settings(torch.device("cpu"))]
     assert names[:2] == ["float32", "float32, channels-last"] and len(names) == 2 + (lower_precision(torch.device("cpu")) is not None)
     assert list(results["training_step"]) == names and results["kit_training_setting"] == names[-1]
-    epoch = results["epoch_estimate"]
+    epoch, on_device = results["epoch_estimate"], results["epoch_estimate_on_device"]
     assert epoch["evaluations"] == 2  # the default recipe evaluates its weight average and its training weights
+    # augmented on the device, the device augments and then steps: the two times add up
+    assert on_device["train_seconds"] == pytest.approx(on_device["loader_seconds"] + on_device["training_step_seconds"])
 
     assert "loader speed-up (kit / seed-style)" in done.stdout
     assert f"{results['loader_speedup_ratio']:.2f}x" in done.stdout
     assert f"bound by the {epoch['bound_by']}" in done.stdout
+    assert "augmented on the cpu (split there)" in done.stdout
 
 
 def test_command_line_refuses_what_it_cannot_do(subset_root, capsys):
@@ -88,9 +95,11 @@ def test_command_line_refuses_what_it_cannot_do(subset_root, capsys):
         assert "no CUDA GPU" in capsys.readouterr().err
 
 
-def test_a_real_epoch_is_timed(small):
+@pytest.mark.parametrize("augment_on", ["workers", "device"])
+def test_a_real_epoch_is_timed(small, augment_on):
     tiny = dataclasses.replace(small, train=balanced_subset(small.train, 40), test=balanced_subset(small.test, 20))
-    epoch = measure_epoch(tiny, torch.device("cpu"), batch_size=16, workers=0)
+    epoch = measure_epoch(tiny, torch.device("cpu"), batch_size=16, workers=0, augment_on=augment_on)
+    assert epoch["augment_on"] == augment_on
     assert epoch["train_images"] == 32 and epoch["test_images"] == 20  # the last, partial batch is dropped
     assert epoch["evaluations"] == 2  # the weight average and the training weights, as fit evaluates
     assert 0 < epoch["train_seconds"] < epoch["seconds"]

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 from helpers.data import CIFAR10, CLASSES, Split
-from helpers.machinery.loader import DeviceBatches, eval_batches, train_batches
+from helpers.machinery.loader import DeviceBatches, ResidentBatches, eval_batches, train_batches
 from helpers.recipe import Recipe
 from helpers.transforms import train_transforms
 
@@ -47,3 +47,14 @@ def test_train_batches_follow_the_recipe_and_drop_the_last_partial_batch():
     loader = train_batches(data, Recipe(batch_size=16, seed=5), "cpu", workers=0)
     assert len(loader) == 4 and loader.sampler.drop_last and loader.sampler.seed == 5  # 70 // 16, the 6 left over dropped
     assert len(batches(eval_batches(data, "cpu", batch_size=16), 0)) == 2  # the test split whole: 16 + 14
+
+
+
+def test_a_split_resident_on_the_device_gives_the_same_batches():
+    """What eval_batches hands out on a GPU (the split copied there once): the very batches the
+    CPU path gives, in order."""
+    split = small_split(40)
+    resident = batches(ResidentBatches(split, 16, MEAN, STD, "cpu"), 0)
+    sliced = batches(DeviceBatches(split, 16, MEAN, STD, "cpu"), 0)
+    assert len(resident) == len(sliced) == 3
+    assert all(torch.equal(a, b) and torch.equal(y, z) for (a, y), (b, z) in zip(resident, sliced))

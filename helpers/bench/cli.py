@@ -7,7 +7,9 @@
 In one run, on the same data, it measures:
   1. the input pipeline: how many images a second the kit's training loader (the course's whole
      augmentation pipeline, flip + Affine + CoarseDropout; uint8 batches, normalised on the
-     device) delivers to the device, and the same for a seed-style loader built as the course's
+     device) delivers to the device, its augmentation done by the CPU workers and done on the
+     device (the split there, the pipeline replayed in batched tensor operations: what a GPU run
+     uses), and the same for a seed-style loader built as the course's
      write-ups built theirs: torchvision's CIFAR10 hands out PIL images, np.array turns them back
      into arrays, an Albumentations Compose with Normalize and ToTensorV2 makes a float tensor per
      image, the default collate stacks 128 of them, 2 workers. Their ratio is the loader
@@ -18,8 +20,13 @@ In one run, on the same data, it measures:
      share shows; the last line is how the kit trains;
   3. evaluation as the kit evaluates: the test loader, normalisation on the device, no gradients;
   4. an estimate of one epoch's wall time: 50,000 training images at the slower of 1 and 2 (the
-     loader's workers and the device run at the same time, so the slower one sets the pace), plus
-     10,000 test images at the speed of 3. With --measure-epoch it also times a real one.
+     loader's workers and the device run at the same time, so the slower one sets the pace; with
+     the augmentation on the device, the device does both, one after the other), plus 10,000
+     test images at the speed of 3. With --measure-epoch it also times real ones, both ways.
+
+Colab gives a notebook 2 CPU cores, and the CPU is what bounds its GPU runs. torch's threads are
+set to 2 (--threads); to stand in for Colab on a bigger machine, also pin the process to two
+cores, `taskset -c 0,1 python -m helpers.bench ...`: the loader takes a worker a core it may use.
 
 Each figure is the fastest of --rounds windows of --seconds each: other programs on the machine
 only ever slow a window down, so the fastest one is the closest to what the machine can do.
@@ -35,9 +42,11 @@ import json
 import sys
 from pathlib import Path
 
+import torch
+
 from helpers import KitError
 from helpers.bench.measure import (estimate_epoch, measure_epoch, measure_evaluation, measure_kit_loader,
-                                       measure_seed_style_loader, measure_training_step, training_settings)
+                                   measure_seed_style_loader, measure_training_step, training_settings)
 from helpers.bench.timing import describe_machine, fastest
 from helpers.bench.seed_style import SEED_STYLE_BATCH_SIZE, SEED_STYLE_WORKERS
 from helpers.data import add_data_options, load_cifar10
@@ -60,16 +69,20 @@ def run_benchmark(data, device, batch_size=None, workers=None, seconds=5.0, roun
                "settings": {"seconds": seconds, "rounds": rounds, "batch_size": batch_size, "workers": workers,
                             "eval_batch_size": eval_batch_size}}
     if loaders:
-        # Alternating the two loaders round by round spreads any disturbance over both of them.
-        kit, seed_style = [], []
+        # Alternating the loaders round by round spreads any disturbance over all of them.
+        kit, on_device, seed_style = [], [], []
         for _ in range(rounds):
-            log(f"measuring the kit's loader ({seconds:g} s)")
+            log(f"measuring the kit's loader, augmented by the workers ({seconds:g} s)")
             kit.append(measure_kit_loader(data, device, batch_size, workers, seconds))
+            log(f"measuring the kit's loader, augmented on the {device.type} ({seconds:g} s)")
+            on_device.append(measure_kit_loader(data, device, batch_size, workers, seconds, augment_on="device"))
             log(f"measuring the seed-style loader ({seconds:g} s)")
             seed_style.append(measure_seed_style_loader(data, device, seconds))
-        results["loaders"] = {"kit": fastest(kit), "seed_style": fastest(seed_style)}
-        kit, seed_style = results["loaders"]["kit"], results["loaders"]["seed_style"]
+        results["loaders"] = {"kit": fastest(kit), "kit_on_device": fastest(on_device),
+                              "seed_style": fastest(seed_style)}
+        kit, on_device, seed_style = (results["loaders"][k] for k in ("kit", "kit_on_device", "seed_style"))
         results["loader_speedup_ratio"] = kit["images_per_second"] / seed_style["images_per_second"]
+        results["on_device_speedup_ratio"] = on_device["images_per_second"] / kit["images_per_second"]
         # The same comparison in CPU time an image: what the speed-up would be with all the
         # machine's cores to the loaders, which on a busy shared machine they do not have.
         results["loader_cpu_time_ratio"] = seed_style["cpu_us_per_image"] / kit["cpu_us_per_image"]
@@ -84,11 +97,13 @@ def run_benchmark(data, device, batch_size=None, workers=None, seconds=5.0, roun
         results["evaluation"] = fastest([measure_evaluation(data, device, eval_batch_size, seconds)
                                          for _ in range(rounds)])
     if loaders and train:
-        results["epoch_estimate"] = estimate_epoch(results["loaders"]["kit"], results["training_step"][name],
-                                                   results["evaluation"])
+        for key, loader in (("epoch_estimate", "kit"), ("epoch_estimate_on_device", "kit_on_device")):
+            results[key] = estimate_epoch(results["loaders"][loader], results["training_step"][name],
+                                          results["evaluation"])
     if epoch:
-        log("measuring two real epochs, timing the second")
-        results["measured_epoch"] = measure_epoch(data, device, batch_size, workers)
+        for key, augment_on in (("measured_epoch", "workers"), ("measured_epoch_on_device", "device")):
+            log(f"measuring two real epochs augmented on the {augment_on}, timing the second")
+            results[key] = measure_epoch(data, device, batch_size, workers, augment_on)
     return results
 
 
@@ -109,17 +124,22 @@ def format_table(results):
     ]
     row = lambda *cells: "{:<50} {:>6} {:>8} {:>10} {:>10} {:>11}".format(*cells, *[""] * (6 - len(cells))).rstrip()
     if "loaders" in results:
-        kit, seed_style = results["loaders"]["kit"], results["loaders"]["seed_style"]
+        kit, on_device, seed_style = (results["loaders"][k] for k in ("kit", "kit_on_device", "seed_style"))
         lines += [row(f"1. input pipeline, delivered to the {machine['device']}", "batch", "workers", "images/s",
                       "batches/s", "CPU us/img"),
                   row("   kit: uint8 batches, normalised on the device", kit["batch_size"], kit["workers"],
                       f"{kit['images_per_second']:,.0f}", f"{kit['steps_per_second']:.1f}",
                       f"{kit['cpu_us_per_image']:.0f}"),
+                  row(f"   kit, augmented on the {machine['device']} (split there)", on_device["batch_size"], "-",
+                      f"{on_device['images_per_second']:,.0f}", f"{on_device['steps_per_second']:.1f}",
+                      f"{on_device['cpu_us_per_image']:.0f}"),
                   row("   seed-style: PIL, per-image Normalize, collate", seed_style["batch_size"], seed_style["workers"],
                       f"{seed_style['images_per_second']:,.0f}", f"{seed_style['steps_per_second']:.1f}",
                       f"{seed_style['cpu_us_per_image']:.0f}"),
                   row("   loader speed-up (kit / seed-style)", "", "", f"{results['loader_speedup_ratio']:.2f}x", "",
                       f"{results['loader_cpu_time_ratio']:.2f}x"),
+                  row(f"   augmented on the {machine['device']} / by the workers", "", "",
+                      f"{results['on_device_speedup_ratio']:.2f}x"),
                   ""]
     if "training_step" in results:
         lines.append(row("2. training step of Net (forward, backward, SGD)", "batch", "", "images/s", "ms/step"))
@@ -131,21 +151,27 @@ def format_table(results):
                   row("   " + results["kit_training_setting"].replace("mixed precision", "autocast"),
                       evaluation["batch_size"], "", f"{evaluation['images_per_second']:,.0f}",
                       f"{1000 / evaluation['steps_per_second']:.1f}"), ""]
+    where = {"workers": "augmented by the CPU workers", "device": f"augmented on the {machine['device']}"}
     if "epoch_estimate" in results:
         epoch = results["epoch_estimate"]
         times = " (x2: the average and the weights)" if epoch["evaluations"] == 2 else ""
-        lines += [f"4. one epoch ({epoch['train_images']:,} training + {epoch['test_images']:,} test images{times}): "
-                  f"about {epoch['seconds']:.1f} s, bound by the {epoch['bound_by']}",
-                  f"   training {epoch['train_seconds']:.1f} s (loader alone {epoch['loader_seconds']:.1f} s, "
-                  f"training step alone {epoch['training_step_seconds']:.1f} s), "
-                  f"evaluation {epoch['evaluation_seconds']:.1f} s"]
+        lines.append(f"4. one epoch ({epoch['train_images']:,} training + {epoch['test_images']:,} test "
+                     f"images{times}), estimated:")
+        for epoch in (results["epoch_estimate"], results["epoch_estimate_on_device"]):
+            lines += [f"   {where[epoch['augment_on']]}: about {epoch['seconds']:.1f} s, "
+                      f"bound by the {epoch['bound_by']}",
+                      f"      training {epoch['train_seconds']:.1f} s (loader alone {epoch['loader_seconds']:.1f} s, "
+                      f"training step alone {epoch['training_step_seconds']:.1f} s), "
+                      f"evaluation {epoch['evaluation_seconds']:.1f} s"]
     if "measured_epoch" in results:
         epoch = results["measured_epoch"]
         times = " (x2)" if epoch["evaluations"] == 2 else ""
         lines += ["", f"5. one real epoch, measured ({epoch['train_images']:,} training + {epoch['test_images']:,} "
-                      f"test images{times}): {epoch['seconds']:.1f} s",
-                  f"   training {epoch['train_seconds']:.1f} s ({epoch['train_images_per_second']:,.0f} images/s), "
-                  f"evaluation {epoch['evaluation_seconds']:.1f} s"]
+                      f"test images{times}):"]
+        for epoch in (results["measured_epoch"], results["measured_epoch_on_device"]):
+            lines.append(f"   {where[epoch['augment_on']]}: {epoch['seconds']:.1f} s, training "
+                         f"{epoch['train_seconds']:.1f} s ({epoch['train_images_per_second']:,.0f} images/s), "
+                         f"evaluation {epoch['evaluation_seconds']:.1f} s")
     return "\n".join(lines).rstrip()
 
 
@@ -163,12 +189,15 @@ def parse_args(argv=None):
                    help=f"the kit loader's workers (default: one a core, here {worker_count()}); "
                         f"the seed-style loader keeps {SEED_STYLE_WORKERS}")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=2,
+                   help="torch's CPU threads (default: 2, as Colab has; pin the cores too with taskset -c 0,1)")
     p.add_argument("--seconds", type=float, default=5.0, help="length of each timed window (default: 5)")
     p.add_argument("--rounds", type=int, default=2, help="windows per figure, the fastest counts (default: 2)")
     p.add_argument("--skip-loaders", action="store_true", help="do not measure the input pipelines")
     p.add_argument("--skip-train", action="store_true", help="do not measure the training step and evaluation")
     p.add_argument("--measure-epoch", action="store_true",
-                   help="also run two real epochs of the default recipe and time the second (minutes on a CPU)")
+                   help="also run two real epochs of the default recipe and time the second, augmented by the "
+                        "workers and on the device (minutes on a CPU)")
     p.add_argument("--json", metavar="PATH", help="also write every figure to PATH as JSON")
     return p.parse_args(argv)
 
@@ -177,13 +206,14 @@ def main(argv=None):
     args = parse_args(argv)
     progress = lambda message: print(message, file=sys.stderr, flush=True)
     try:
-        for name in ("batch_size", "eval_batch_size", "rounds"):
+        for name in ("batch_size", "eval_batch_size", "rounds", "threads"):
             if getattr(args, name) <= 0:
                 raise KitError(f"--{name.replace('_', '-')} {getattr(args, name)} is not possible: use a positive number.")
         if args.workers < 0:
             raise KitError(f"--workers {args.workers} is not possible: use 0 (load in the main process) or more.")
         if args.seconds <= 0:
             raise KitError(f"--seconds {args.seconds:g} is not possible: time windows of a few seconds work well.")
+        torch.set_num_threads(args.threads)
         device = pick_device(args.device, log=progress)
         progress("loading the data")
         data = load_cifar10(args.data_root, download=True if args.download else None, subset=args.subset)

@@ -53,7 +53,6 @@ def measure_kit_loader(data, device, batch_size, workers, seconds, augment_on="w
     "device": the split is on the device already, and batches are augmented there."""
     recipe = replace(COURSE_AUGMENTATION, batch_size=batch_size, augment_on=augment_on)
     loader = train_batches(data, recipe, device, workers)
-    workers = workers if loader.augment_on == "workers" else 0
     batches = endless(loader)
 
     def deliver():  # as train_epoch receives a batch
@@ -63,7 +62,8 @@ def measure_kit_loader(data, device, batch_size, workers, seconds, augment_on="w
     result = time_window(deliver, seconds, device, warmup=2 * max(workers, 1))
     batches.close()  # the loader and its persistent workers end with it, before the next window starts
     gc.collect()
-    return {**result, "batch_size": batch_size, "workers": workers, "augment_on": loader.augment_on}
+    return {**result, "batch_size": batch_size, "augment_on": loader.augment_on,
+            **({"workers": workers} if loader.augment_on == "workers" else {})}
 
 
 # ---- 2. The training step -----------------------------------------------------------------
@@ -170,7 +170,7 @@ def measure_epoch(data, device, batch_size, workers, augment_on="workers"):
         train_epoch(run, train_loader, dtype, progress=False)
         synchronize(device)
         trained = time.perf_counter()
-        for evaluated in (run.average.model, model) if run.average else (model,):  # as fit: the average, then the weights
+        for evaluated in (run.average.model, model) if run.average else (model,):  # as fit: the average, the weights
             evaluate(evaluated, test_loader, dtype=dtype)
         synchronize(device)
         end = time.perf_counter()

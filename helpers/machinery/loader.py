@@ -1,19 +1,26 @@
 """Batches as the model wants them: augmented, normalised, channels-last, on the device.
 
-    train_batches   the training images, shuffled and augmented by the recipe, a new order each epoch
-    eval_batches    the test images, in order, not augmented
+    train_batches    the training images, shuffled and augmented by the recipe, a new order each epoch
+    eval_batches     the test images, in order, not augmented
+    DeviceBatches    augmented by Albumentations in CPU worker processes, a batch a worker
+    ResidentBatches  the whole uint8 split on the device, augmented there (device_augment)
 
 A standard loader asks the dataset for one image at a time, makes a float tensor of each and
 collates them. Here a worker is handed a whole batch of indices, augments the uint8 images and
 returns one uint8 array (a quarter of float32's bytes to move); the main process then normalises
 the whole batch on the device in one fused operation (transforms.normalize). What that saves is
 measured by `python -m helpers.bench` against the write-ups' loader.
+
+On a GPU with few CPU cores (Colab: 2) even that keeps the GPU waiting for the workers. There the
+training split (150 MB of uint8) goes to the GPU once, and each epoch is shuffled and augmented on
+the GPU, the same pipeline replayed in a few batched operations (ResidentBatches).
 """
 import os
 import numpy as np
 import torch
 
 from helpers import KitError
+from helpers.machinery.device_augment import CannotReplay, DeviceAugmentation
 from helpers.transforms import normalize, train_transforms
 
 
@@ -38,8 +45,12 @@ class BatchSampler:
     def __len__(self):
         return self.n // self.batch_size if self.drop_last else -(-self.n // self.batch_size)
 
+    def order(self):
+        """This epoch's order of the n images."""
+        return np.random.default_rng([self.seed, self.epoch]).permutation(self.n) if self.shuffle else np.arange(self.n)
+
     def __iter__(self):
-        order = np.random.default_rng([self.seed, self.epoch]).permutation(self.n) if self.shuffle else np.arange(self.n)
+        order = self.order()
         for number in range(len(self)):
             yield self.epoch, number, order[number * self.batch_size:(number + 1) * self.batch_size]
 
@@ -62,9 +73,26 @@ class AugmentedBatches(torch.utils.data.Dataset):
         return torch.from_numpy(images), torch.from_numpy(self.split.labels[indices])
 
 
-class DeviceBatches:
+class Batches:
+    """What every loader of the kit offers: epochs, batches, their size, and `augment_on`, where
+    its augmentation runs (what a run records)."""
+
+    def set_epoch(self, epoch):
+        """A new order and new augmentations, a function of (seed, epoch)."""
+        self.sampler.set_epoch(epoch)
+
+    @property
+    def batch_size(self):
+        return self.sampler.batch_size
+
+    def __len__(self):
+        return len(self.sampler)
+
+
+class DeviceBatches(Batches):
     """Iterates (images, labels): images normalised float32 (B, 3, 32, 32), channels-last, and
     labels, both on `device`. `.split` is the uint8 split behind it (for showing images)."""
+    augment_on = "workers"
 
     def __init__(self, split, batch_size, mean, std, device, transform=None, shuffle=False, seed=0,
                  drop_last=False, workers=None):
@@ -82,31 +110,75 @@ class DeviceBatches:
             pin_memory=self.device.type == "cuda",
         )
 
-    def set_epoch(self, epoch):
-        """A new order and new augmentations, a function of (seed, epoch)."""
-        self.sampler.set_epoch(epoch)
-
-    @property
-    def batch_size(self):
-        return self.sampler.batch_size
-
-    def __len__(self):
-        return len(self.sampler)
-
     def __iter__(self):
         for images, labels in self.loader:
             yield normalize(images, self.mean, self.std, self.device), labels.to(self.device, non_blocking=True)
 
 
-def train_batches(data, recipe, device, workers=None):
+class ResidentBatches(Batches):
+    """As DeviceBatches, but the uint8 split is copied to `device` once, and each epoch is shuffled
+    (BatchSampler's order) and augmented there by `augmentation` (a device_augment.DeviceAugmentation;
+    None: not augmented). Its draws come from a CPU generator seeded from (seed, epoch): a resumed
+    run sees the same batches, on any device."""
+    augment_on = "device"
+
+    def __init__(self, split, batch_size, mean, std, device, augmentation=None, shuffle=False, seed=0,
+                 drop_last=False):
+        self.split, self.mean, self.std, self.device = split, mean, std, torch.device(device)
+        self.augmentation = augmentation
+        self.sampler = BatchSampler(len(split), batch_size, shuffle, seed, drop_last)
+        self.images = torch.from_numpy(split.images).to(self.device)
+        self.labels = torch.from_numpy(split.labels).to(self.device)
+
+    def __iter__(self):
+        sampler, size = self.sampler, self.sampler.batch_size
+        # One copy to the device an epoch: the order and every image's parameters. After that
+        # nothing in the loop waits for the CPU.
+        order = torch.from_numpy(sampler.order()).to(self.device)
+        if self.augmentation is not None:
+            # (seed, epoch, 1): a random stream apart from the order's (seed, epoch)
+            seed = int(np.random.default_rng([sampler.seed, sampler.epoch, 1]).integers(2**63))
+            draws = self.augmentation.sample(len(order), torch.Generator().manual_seed(seed))
+            theta, holes = self.augmentation.prepare(draws, self.device)
+        for number in range(len(self)):
+            batch = slice(number * size, (number + 1) * size)
+            indices = order[batch]
+            images = self.images[indices]
+            if self.augmentation is not None:
+                images = self.augmentation.apply(images, theta[batch], holes[batch])
+            yield normalize(images, self.mean, self.std, self.device), self.labels[indices]
+
+
+def train_batches(data, recipe, device, workers=None, log=print):
     """The training loader every run uses (fit, the LR range test, the benchmark): the recipe's
     batch size, augmentation and seed. The last, incomplete batch is dropped when there is more
-    than one batch, so that every step sees a full batch (BatchNorm's statistics)."""
+    than one batch, so that every step sees a full batch (BatchNorm's statistics).
+
+    Where the augmentation runs is recipe.augment_on: "workers" (Albumentations on CPU workers),
+    "device" (replayed on the device; refused when the pipeline cannot be), or "auto": the device
+    on a CUDA GPU when the pipeline can be replayed there, else the workers. The loader's
+    `.augment_on` says which it is ("workers" or "device"): what the run records."""
+    device = torch.device(device)
     transform = train_transforms(data.mean, recipe)
+    drop_last = len(data.train) > recipe.batch_size
+    augmentation = None
+    if recipe.augment_on == "device" or (recipe.augment_on == "auto" and device.type == "cuda"):
+        try:
+            augmentation = DeviceAugmentation(transform, *data.train.images.shape[1:3])
+        except CannotReplay as reason:
+            if recipe.augment_on == "device":
+                raise KitError(f"augment_on=device is not possible: {reason}; use auto or workers.") from None
+            log(f"augmentation on the CPU workers: {reason}")
+    if augmentation is not None:
+        return ResidentBatches(data.train, recipe.batch_size, data.mean, data.std, device, augmentation, shuffle=True,
+                               seed=recipe.seed, drop_last=drop_last)
     return DeviceBatches(data.train, recipe.batch_size, data.mean, data.std, device, transform=transform, shuffle=True,
-                         seed=recipe.seed, drop_last=len(data.train) > recipe.batch_size, workers=workers)
+                         seed=recipe.seed, drop_last=drop_last, workers=workers)
 
 
 def eval_batches(data, device, batch_size=512):
-    """The test images in order, not augmented."""
-    return DeviceBatches(data.test, batch_size, data.mean, data.std, device)
+    """The test images in order, not augmented. On a GPU they are copied there once (30 MB of
+    uint8), not a batch at a time from the CPU."""
+    device = torch.device(device)
+    batches = ResidentBatches if device.type == "cuda" else DeviceBatches
+    return batches(data.test, batch_size, data.mean, data.std, device)
