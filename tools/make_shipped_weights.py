@@ -2,7 +2,7 @@
 
     python -m tools.make_shipped_weights --data-root DIR        # 70-80 minutes on a 2-core CPU, minutes on a GPU
 
-trains the default recipe (`python -m helpers.train` with no recipe option) into runs/shipped,
+trains the default recipe (what `python -m helpers.train` trains with no recipe option) into runs/shipped,
 resuming it if it was interrupted, exports the final epoch's weight average in float16 to
 helpers/trained/net.pt, tests those very weights on the test split (plain, flip TTA, class by
 class) and writes images/shipped-weights-metrics.json: the run's history and that test.
@@ -15,12 +15,13 @@ from pathlib import Path
 from helpers import KitError
 from helpers.machinery.checkpoints import atomic_write, export_weights, load_trained
 from helpers.data import add_data_options, load_cifar10
-from helpers.machinery.device import pick_device
+from helpers.machinery.device import pick_device, seed_everything
 from helpers.evaluation import class_accuracy
 from helpers.machinery.loader import DeviceBatches
-from helpers.training import evaluate, predict
 from helpers.machinery.reference import REFERENCE_METRICS, SHIPPED_WEIGHTS
-from helpers.train.cli import main as train
+from helpers.model import Net
+from helpers.recipe import Recipe
+from helpers.training import evaluate, fit, predict
 
 
 def test_shipped(data, device):
@@ -41,20 +42,22 @@ def main(argv=None):
     parser.add_argument("--out", default="runs/shipped", help="the training run's folder (default: runs/shipped)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = parser.parse_args(argv)
-    data_options = (["--data-root", args.data_root] if args.data_root else []) + (["--download"] if args.download else [])
-    subset = ["--subset", str(args.subset)] if args.subset else []
-    code = train([*data_options, *subset, "--out", args.out, "--resume", "--device", args.device, "--no-progress"])
-    if code:
-        return code
+    recipe = Recipe()  # the default recipe, as `python -m helpers.train` with no recipe option trains it
     try:
-        export_weights(f"{args.out}/last.pt", SHIPPED_WEIGHTS)  # the final epoch: what the run reports
         device = pick_device(args.device)
-        data = load_cifar10(args.data_root, download=True if args.download else None, subset=args.subset)
+        data = load_cifar10(args.data_root, download=True if args.download else None, subset=args.subset,
+                            seed=recipe.seed)
+        seed_everything(recipe.seed)
+        fit(Net(), data, recipe, args.out, resume=True, device=device, progress=False)
+        export_weights(f"{args.out}/last.pt", SHIPPED_WEIGHTS)  # the final epoch: what the run reports
         metrics = json.loads((Path(args.out) / "metrics.json").read_text())
         metrics["shipped"] = test_shipped(data, device)
     except KitError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: run the same command again to continue the run in {args.out}", file=sys.stderr)
+        return 130
     atomic_write(REFERENCE_METRICS, lambda tmp: tmp.write_text(json.dumps(metrics, indent=1)))
     print(f"{SHIPPED_WEIGHTS}: {SHIPPED_WEIGHTS.stat().st_size / 1e6:.2f} MB; float16 weights test at "
           f"{metrics['shipped']['test_acc']:.2f}% (flip TTA {metrics['shipped']['flip_tta_test_acc']:.2f}%) "
