@@ -10,6 +10,7 @@ The recipe and why: notebook 04. The batches arrive finished (machinery/loader.p
 channels-last, on the device. What a run changes as it goes (model, optimiser, schedule, weight
 average, history) is one object, machinery/run_state.py's RunState, which saves and resumes itself.
 """
+import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -23,11 +24,16 @@ from helpers.assignment import check_assignment, format_checks
 from helpers.machinery.checkpoints import prepare_run_folder, write_metrics
 from helpers.machinery.device import autocast, pick_device, run_precision, seed_everything, to_device
 from helpers.machinery.loader import eval_batches, train_batches
+from helpers.machinery.registry import error_line
 from helpers.machinery.run_state import RunState
 from helpers.recipe import l1_penalty
 
 MIN_STEPS_PER_EPOCH = 4  # fewer leave OneCycleLR no room to climb and descend, and BatchNorm few batches
 CHECK_FINITE_EVERY = 10  # steps between looks at the loss: each look makes a GPU wait for Python
+
+
+LIKELY_CAUSES = ("the learning rate is too high for this network (lower the max LR; notebook 04's LR range test "
+                 "suggests one), or its forward pass returns NaN or inf (run it on one batch and look)")
 
 
 class NonFiniteLoss(KitError):
@@ -75,10 +81,8 @@ def train_epoch(run, batches, dtype=None, progress=True, desc="train"):
         seen += len(labels)
         if step % CHECK_FINITE_EVERY == 0 or step == len(batches):
             if not torch.isfinite(total_loss):
-                raise NonFiniteLoss(f"the loss became {total_loss.item()} by step {step} of this epoch, at LR "
-                                    f"{lrs[-1]:.3g}: the learning rate is too high for this network (lower the max LR; "
-                                    f"notebook 04's LR range test suggests one), or its forward pass returns NaN or inf "
-                                    f"(run it on one batch and look).")
+                raise NonFiniteLoss(f"the training loss became {total_loss.item()} by step {step} of this epoch, at "
+                                    f"LR {lrs[-1]:.3g}: {LIKELY_CAUSES}.")
             if progress:
                 bar.set_postfix(loss=f"{total_loss.item() / seen:.3f}", acc=f"{100 * correct.item() / seen:.1f}%")
     return total_loss.item() / seen, 100 * correct.item() / seen, lrs
@@ -115,11 +119,11 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
     that holds a run is never trained in afresh."""
     recipe.check()
     out, checkpoint = prepare_run_folder(out_dir, resume)
+    broken = _report_assignment(model, log)  # first: a student reads it before anything else
     device = pick_device(device, log) if isinstance(device, str) else device
-    broken = _report_assignment(model, log)
     seed_everything(recipe.seed)
     to_device(model, device)
-    train_loader = train_batches(data, recipe, device)
+    train_loader = train_batches(data, recipe, device, log=log)
     # Recorded as it ran ("device" or "workers"), so that a resume cannot switch.
     recipe = replace(recipe, augment_on=getattr(train_loader, "augment_on", "workers"))
     if len(train_loader) < MIN_STEPS_PER_EPOCH:  # a run that cannot learn must not pass for one that did
@@ -146,9 +150,11 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
         try:
             train_loss, train_acc, lrs = train_epoch(run, train_loader, dtype, progress, desc=f"epoch {epoch}/{recipe.epochs}")
         except NonFiniteLoss as error:
-            kept = f"{out}/last.pt still holds epoch {run.epoch}" if run.epoch else "no checkpoint was written"
-            raise NonFiniteLoss(f"epoch {epoch}: {error} Training stopped; {kept}.") from None
+            raise NonFiniteLoss(f"epoch {epoch}: {error} {_stopped(out, run)}") from None
         entry = _test_entry(run, test_loader, dtype, epoch, last=epoch == recipe.epochs)
+        if not math.isfinite(entry["test_loss"]):  # BatchNorm's running statistics can blow up while the loss does not
+            raise NonFiniteLoss(f"epoch {epoch}: the test loss (in eval mode) is {entry['test_loss']}: {LIKELY_CAUSES}. "
+                                f"{_stopped(out, run)}")
         entry = {"epoch": epoch, "train_loss": round(train_loss, 4), "train_acc": round(train_acc, 2), **entry,
                  "lr": lrs[-1], "seconds": round(time.perf_counter() - started, 2), "lrs": lrs}
         run.history.append(entry)
@@ -167,11 +173,23 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
     return run.history
 
 
+def _stopped(out, run):
+    """What a run stopped before its epoch ended leaves: nothing of the failed epoch is saved."""
+    if not run.epoch:
+        return "Training stopped; no checkpoint was written."
+    return f"Training stopped; the checkpoints in {out} are as they were, the last one of epoch {run.epoch}."
+
+
 def _report_assignment(model, log):
     """The course's rules, checked before training: a network that breaks one still trains
-    (students experiment), and the run says so first. Returns the rules broken."""
-    with torch.random.fork_rng(devices=[]):  # the check must not change the run's random numbers
-        checks = check_assignment(model)
+    (students experiment), and the run says so first. Returns the rules broken (None: unchecked)."""
+    try:
+        with torch.random.fork_rng(devices=[]):  # the check must not change the run's random numbers
+            checks = check_assignment(model)
+    except Exception as error:  # a diagnosis, not a requirement: a network it cannot follow still trains
+        log(f"assignment: not checked, the checker cannot follow this network ({error_line(error)}); "
+            f"notebook 03's check_assignment shows where.")
+        return None
     broken = [check.rule for check in checks if not check.passed]
     log(f"assignment: this network breaks {len(broken)} rule(s): {'; '.join(broken)}. It trains anyway; "
         f"metrics.json records it." if broken else "assignment: every rule checked before training passes")

@@ -74,6 +74,34 @@ def save_checkpoint(path, model, epoch=0, history=None, recipe=None):
     run.save(path, data=None)
 
 
+def nan_from_step(monkeypatch, module, first):
+    """Make `module`'s training step return a NaN loss from its `first`-th call on: a run that
+    diverges there, without having to find a learning rate that does."""
+    real, calls = module.training_step, []
+
+    def step(*args, **kwargs):
+        loss, logits = real(*args, **kwargs)
+        calls.append(1)
+        return (loss * float("nan") if len(calls) >= first else loss), logits
+
+    monkeypatch.setattr(module, "training_step", step)
+    return calls
+
+
+def interrupt_at_epoch(monkeypatch, epoch):
+    """Ctrl-C during the `epoch`-th epoch a fit trains (counted from 1 in this call)."""
+    import helpers.training as training
+    real, calls = training.train_epoch, []
+
+    def train_epoch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == epoch:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_epoch", train_epoch)
+
+
 def without_seconds(history):
     return [{k: v for k, v in entry.items() if k != "seconds"} for entry in history]
 
@@ -114,6 +142,34 @@ class FiveWay(TinyNet):
 class NeedsWidth(TinyNet):
     def __init__(self, width):
         super().__init__(width)
+
+
+class Typo(TinyNet):
+    def __init__(self):
+        super().__init__()
+        self.extra = nn.Conv2d(8, 8, 3, paddin=1)
+
+
+class FailsInInit(TinyNet):
+    def __init__(self):
+        super().__init__()
+        raise ValueError("a mistake of mine")
+
+
+class WrongShapes(TinyNet):
+    def __init__(self):
+        super().__init__()
+        self.output = nn.Sequential(nn.Flatten(), nn.Linear(8 * 4 * 4, 10))
+
+
+class MaxPooled(TinyNet):
+    def forward(self, x):
+        return self.output(self.c4(self.c3(nn.functional.max_pool2d(self.c2(self.c1(x)), 1))))
+
+
+class ReturnsNaN(TinyNet):
+    def forward(self, x):
+        return super().forward(x) * float("nan")
 
 
 NotAModule = 42

@@ -10,7 +10,7 @@ from helpers import KitError
 from helpers.machinery.checkpoints import CheckpointError, load_checkpoint, load_trained
 from helpers.model import Net
 from helpers.recipe import Recipe
-from tests.conftest import save_checkpoint, tiny_run
+from tests.conftest import save_checkpoint, tiny_run, without_seconds
 
 
 def test_checkpoint_holds_everything_a_resume_needs(tiny, tmp_path):
@@ -119,3 +119,45 @@ def test_load_trained_on_a_missing_file_says_to_train_first(tmp_path):
     message = str(raised.value)
     assert str(path) in message
     assert "04" in message and "helpers.train" in message
+
+
+def test_a_corrupt_last_pt_leads_to_best_pt_never_to_a_fresh_run(tiny, tmp_path):
+    """Item 1: the advice for a corrupt last.pt, followed to the letter, resumes the run from
+    best.pt; nothing of the run is trained over."""
+    history = tiny_run(tiny, tmp_path)
+    (tmp_path / "last.pt").write_bytes(b"half a checkpoint")
+    with pytest.raises(CheckpointError, match=r"last.pt is not a readable checkpoint .* Move it aside \(mv .*last.pt "
+                                              r".*last.pt.corrupt\), then --resume \(resume=True\) continues the run "
+                                              r"from best.pt") as raised:
+        tiny_run(tiny, tmp_path, resume=True)
+    assert "Delete" not in str(raised.value)
+    (tmp_path / "last.pt").rename(tmp_path / "last.pt.corrupt")
+    with pytest.raises(KitError, match="already holds a run"):  # without resume: refused, as before
+        tiny_run(tiny, tmp_path)
+    assert without_seconds(tiny_run(tiny, tmp_path, resume=True)) == without_seconds(history)
+    # a corrupt best.pt beside a good last.pt: load last.pt
+    (tmp_path / "best.pt").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match=r"Load .*last.pt instead"):
+        load_trained(tmp_path / "best.pt")
+
+
+def test_load_trained_on_a_run_folder_names_the_checkpoint_in_it(tmp_path):
+    """Item 9: a run folder given for a checkpoint: the path to give, not --out with its parent."""
+    run = tmp_path / "runs" / "net"
+    run.mkdir(parents=True)
+    with pytest.raises(CheckpointError, match=f"{run} is a run folder, not a checkpoint: name the checkpoint in it, "
+                                              f"{run / 'best.pt'} \\(not written yet: train first"):
+        load_trained(run)
+    save_checkpoint(run / "best.pt", Net(widths=(8, 16, 16, 16)))
+    with pytest.raises(CheckpointError, match=f"name the checkpoint in it, {run / 'best.pt'}\\.$"):
+        load_trained(run)
+    assert type(load_trained(run / "best.pt")[0]) is Net
+
+
+def test_weights_of_a_changed_model_name_what_differs_in_one_line(tmp_path):
+    save_checkpoint(tmp_path / "best.pt", Net(widths=(8, 16, 16, 16)))
+    state = load_checkpoint(tmp_path / "best.pt")
+    with pytest.raises(CheckpointError) as raised:
+        checkpoints.load_weights(Net(widths=(8, 16, 16, 24)), state["model"], tmp_path / "best.pt")
+    message = str(raised.value)
+    assert "\n" not in message and "c4.0.1.weight is (16, 16, 1, 1) in the file, (24, 16, 1, 1) in the model" in message

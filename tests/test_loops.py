@@ -7,16 +7,23 @@ import sys
 import time
 
 import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
 
+import helpers.training as training
 from helpers import KitError
+from helpers.assignment import check_assignment
 from helpers.machinery.checkpoints import load_checkpoint
-from helpers.data import CIFAR10, balanced_subset
+from helpers.data import CIFAR10, balanced_subset, load_cifar10
 from helpers.machinery.device import seed_everything
 from helpers.machinery.loader import eval_batches
-from helpers.training import evaluate, fit
+from helpers.machinery.registry import load_network
+from helpers.training import NonFiniteLoss, evaluate, fit
 from helpers.model import Net
 from helpers.recipe import Recipe
-from tests.conftest import QUIET, REPO, random_data, tiny_run, without_seconds
+from tests.conftest import (QUIET, REPO, interrupt_at_epoch, nan_from_step, random_data, tiny_run,
+                            without_seconds)
 
 
 def test_training_learns(subset, tmp_path):
@@ -136,3 +143,131 @@ def test_tensorboard_missing_says_how_to_install(tmp_path, monkeypatch):
     with pytest.raises(KitError, match="pip install tensorboard"):
         fit(Net(widths=(8, 16, 16, 16)), random_data(), Recipe(epochs=1, batch_size=16), tmp_path / "run",
             tensorboard_dir=tmp_path / "tb", **QUIET)
+
+
+def test_a_folder_with_results_but_no_last_pt_is_never_trained_over(tiny, tmp_path, monkeypatch):
+    """Item 1: best.pt and metrics.json without last.pt (a run whose last.pt was lost). A new run
+    there is refused, notebook-style resume=False too; resume=True goes on from best.pt to the
+    history an uninterrupted run has."""
+    whole = tiny_run(tiny, tmp_path / "whole")
+    run = tmp_path / "run"
+    interrupt_at_epoch(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        tiny_run(tiny, run)
+    monkeypatch.undo()
+    (run / "last.pt").unlink()
+    kept = {name: (run / name).read_bytes() for name in ("best.pt", "metrics.json")}
+    with pytest.raises(KitError, match=r"already holds a run \(best.pt, metrics.json\)"):
+        tiny_run(tiny, run, resume=False)
+    assert {name: (run / name).read_bytes() for name in kept} == kept
+    log = []
+    resumed = tiny_run(tiny, run, resume=True, log=log.append)
+    assert f"resuming {run / 'best.pt'} after epoch 1" in log
+    assert without_seconds(resumed) == without_seconds(whole)
+    # metrics.json alone, its checkpoints gone: nothing to resume from, and nothing is started over it
+    for name in ("last.pt", "best.pt"):
+        (run / name).unlink()
+    with pytest.raises(KitError, match="holds metrics.json but no checkpoint to resume from"):
+        tiny_run(tiny, run, resume=True)
+
+
+def test_resuming_with_other_data_or_settings_names_what_differs(tiny, subset_root, tmp_path):
+    """Item 2: other images (another --subset, or the same count drawn differently) or another
+    setting: refused, each difference named with its old and new value, and nothing else."""
+    tiny_run(tiny, tmp_path, Recipe(epochs=1, batch_size=50, max_lr=0.1))
+    before = (tmp_path / "last.pt").read_bytes()
+    other_subset = load_cifar10(subset_root, subset=240)
+    with pytest.raises(KitError, match=r"data \(--data-root, --subset\) was '[^']*subset of 200 train[^']*', "
+                                       r"now '[^']*subset of 240 train"):
+        tiny_run(other_subset, tmp_path, Recipe(epochs=1, batch_size=50, max_lr=0.1), resume=True)
+    other_draw = load_cifar10(subset_root, subset=200, seed=1)
+    with pytest.raises(KitError, match=r"subset of 200 train / 200 test images' with other images") as raised:
+        tiny_run(other_draw, tmp_path, Recipe(epochs=1, batch_size=50, max_lr=0.1), resume=True)
+    assert "max_lr" not in str(raised.value)
+    with pytest.raises(KitError, match=r"settings: max_lr was 0.1, now 0.2\. Resume") as raised:
+        tiny_run(tiny, tmp_path, Recipe(epochs=1, batch_size=50, max_lr=0.2), resume=True)
+    assert "momentum" not in str(raised.value) and "data" not in str(raised.value).split("settings:")[1]
+    assert (tmp_path / "last.pt").read_bytes() == before
+
+
+def test_resuming_a_finished_run_repairs_its_metrics(tiny, tmp_path):
+    """Item 3: killed between the last epoch's last.pt and its metrics.json, with a temporary file
+    left: --resume writes metrics.json from the checkpoint's history and removes the leftover."""
+    history = tiny_run(tiny, tmp_path)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    (tmp_path / "metrics.json").write_text(json.dumps({**metrics, "epochs": metrics["epochs"][:-1]}))
+    (tmp_path / "metrics.json.tmp").write_bytes(b"")
+    log = []
+    assert tiny_run(tiny, tmp_path, resume=True, log=log.append) == history
+    assert json.loads((tmp_path / "metrics.json").read_text())["epochs"] == history
+    assert not list(tmp_path.glob("*.tmp"))
+    assert any("is complete (2 epochs); metrics.json written from its checkpoint" in line for line in log)
+
+
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny, tmp_path, monkeypatch):
+    """Item 5: the loss turns NaN in epoch 2 (4 steps an epoch): the run stops with one message
+    naming the epoch and the causes; last.pt, best.pt and metrics.json stay those of epoch 1."""
+    interrupt_at_epoch(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        tiny_run(tiny, tmp_path)
+    monkeypatch.undo()
+    kept = {name: (tmp_path / name).read_bytes() for name in ("last.pt", "best.pt", "metrics.json")}
+    nan_from_step(monkeypatch, training, first=2)
+    with pytest.raises(NonFiniteLoss) as raised:
+        tiny_run(tiny, tmp_path, resume=True)
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith("epoch 2: the training loss became nan by step 4")
+    assert "learning rate is too high" in message and "forward pass returns NaN" in message
+    assert "the last one of epoch 1" in message
+    assert {name: (tmp_path / name).read_bytes() for name in kept} == kept
+
+
+def test_a_network_that_returns_nan_saves_nothing(student_file, tmp_path):
+    model = load_network(f"{student_file}:ReturnsNaN")()
+    with pytest.raises(NonFiniteLoss, match="epoch 1: the training loss became nan .* no checkpoint was written"):
+        fit(model, random_data(), Recipe(epochs=1, batch_size=16), tmp_path / "run", **QUIET)
+    assert not list((tmp_path / "run").iterdir())
+
+
+class MaxPoolNet(Net):
+    """Net with an nn.MaxPool2d after C1."""
+    def __init__(self):
+        super().__init__(widths=(8, 16, 16, 16))
+        self.c1.append(nn.MaxPool2d(3, stride=1, padding=1))
+
+
+class FunctionalMaxPoolNet(Net):
+    """Net with F.max_pool2d in its forward."""
+    def __init__(self):
+        super().__init__(widths=(8, 16, 16, 16))
+
+    def features(self, x):
+        return self.c4(self.c3(self.c2(F.max_pool2d(self.c1(x), 3, stride=1, padding=1))))
+
+
+@pytest.mark.parametrize("network, rule", [
+    (lambda: Net(widths=(32, 64, 128, 256)), "parameters under 200,000"),
+    (MaxPoolNet, "no max-pooling"),
+    (FunctionalMaxPoolNet, "no max-pooling"),
+])
+def test_a_network_that_breaks_a_rule_trains_and_says_so_first(tmp_path, network, rule):
+    """Item 7: the rules checked before training; the first line of the log and metrics.json name
+    the rules broken, and the run still trains."""
+    torch.manual_seed(0)
+    model = network()
+    broken = [check.rule for check in check_assignment(model) if not check.passed]
+    assert rule in broken
+    log = []
+    history = fit(model, random_data(), Recipe(epochs=1, batch_size=16), tmp_path, device="cpu", progress=False,
+                  log=log.append)
+    assert len(history) == 1
+    assert log[0].startswith(f"assignment: this network breaks {len(broken)} rule(s): {'; '.join(broken)}.")
+    assert json.loads((tmp_path / "metrics.json").read_text())["assignment_rules_broken"] == broken
+
+
+def test_a_network_that_keeps_the_rules_says_so_first(tmp_path):
+    log = []
+    fit(Net(widths=(8, 16, 16, 16)), random_data(), Recipe(epochs=1, batch_size=16), tmp_path, device="cpu",
+        progress=False, log=log.append)
+    assert log[0] == "assignment: every rule checked before training passes"
+    assert json.loads((tmp_path / "metrics.json").read_text())["assignment_rules_broken"] == []

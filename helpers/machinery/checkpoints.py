@@ -2,7 +2,7 @@
 
     prepare_run_folder  the run folder, checked before any training: writable, and never a finished run overwritten
     load_checkpoint   read one safely (no code in the file runs) and check it fits the model
-    load_trained      a checkpoint → the model it was saved from, in eval mode
+    load_trained      a checkpoint → the model it was saved from, in eval mode (yours: from the file you name)
     write_metrics     OUT/metrics.json: the run's parameters, data, device, history, and what made it
 What a checkpoint holds is written by run_state.RunState.save.
 
@@ -57,9 +57,7 @@ def load_checkpoint(path, model=None, map_location="cpu", weights="model"):
     """Load a checkpoint safely (weights_only=True: no code in the file runs). With `model`, check
     it was saved from the same architecture and load the weights into it: by default the ones to
     use (the weight average's), or "training_model" to resume training. Returns the state."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}: train first (python -m helpers.train --out {path.parent}) or check the path.")
+    path = _checkpoint_file(path)
     try:
         with warnings.catch_warnings():  # a corrupt file can name an odd pickle protocol: the error below says it all
             warnings.simplefilter("ignore", UserWarning)
@@ -67,7 +65,7 @@ def load_checkpoint(path, model=None, map_location="cpu", weights="model"):
     except Exception as error:  # corrupt bytes fail in many ways: IndexError, KeyError, UnicodeDecodeError, ...
         reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
         raise CheckpointError(f"{path} is not a readable checkpoint (truncated, corrupt or not from this kit: {reason}). "
-                              f"Delete it and use the other checkpoint of the run, or train again.") from None
+                              f"{_what_to_do_instead(path)}") from None
     if not isinstance(state, dict) or "model" not in state or "architecture" not in state:
         raise CheckpointError(f"{path} is not a checkpoint of this kit (no model weights and architecture in it).")
     if model is not None:
@@ -84,32 +82,71 @@ def load_checkpoint(path, model=None, map_location="cpu", weights="model"):
     return state
 
 
+def _checkpoint_file(path):
+    """`path`, checked to be a file: a run folder or a missing file says what to name instead."""
+    path = Path(path)
+    if path.is_dir():
+        best = path / "best.pt"
+        raise CheckpointError(f"{path} is a run folder, not a checkpoint: name the checkpoint in it, {best}"
+                              + ("." if best.is_file() else f" (not written yet: train first, python -m helpers.train "
+                                                            f"--out {path}, or notebook 04)."))
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}: train first (notebook 04, or python -m helpers.train "
+                              f"--out {path.parent}), or check the path.")
+    return path
+
+
+def _what_to_do_instead(path):
+    """The safe choice for an unreadable checkpoint: the run's other one, never a fresh run over it."""
+    other = path.with_name({"last.pt": "best.pt", "best.pt": "last.pt"}.get(path.name, path.name))
+    if other == path or not other.is_file():
+        return "Train again in another folder, or get the file again."
+    if path.name == "last.pt":  # best.pt holds the full state of its epoch: the run can go on from there
+        return (f"Move it aside (mv {path} {path}.corrupt), then --resume (resume=True) continues the run from "
+                f"{other.name}; the kit never starts afresh over a run.")
+    return f"Load {other} instead (the run's last epoch); --resume continues from it as before."
+
+
 def load_weights(model, weights, path):
     """Load a state dict into `model`, cast to the model's dtypes (shipped weights are float16)."""
     own = model.state_dict()
     try:
         model.load_state_dict({k: v.to(own[k].dtype) if k in own else v for k, v in weights.items()})
     except RuntimeError as error:
-        raise CheckpointError(f"{path} does not fit this {type(model).__name__}: "
-                              f"{' '.join(str(error).splitlines()[1:3]).strip()} The model changed since these "
-                              f"weights were saved: train it again, or load them into the model they came from.") from None
+        misfit = _misfit(own, weights) or str(error).strip().splitlines()[-1].strip()
+        raise CheckpointError(f"{path} does not fit this {type(model).__name__}: {misfit}. The model "
+                              f"changed since these weights were saved (its code, or its settings): undo the change, "
+                              f"or train it again.") from None
 
 
-def load_trained(checkpoint_path, device="cpu"):
+def _misfit(own, weights):
+    """The first few differences between a model's state dict and saved weights, in a line."""
+    missing = [f"{k} missing in the file" for k in own if k not in weights]
+    extra = [f"{k} in the file, not in the model" for k in weights if k not in own]
+    shapes = [f"{k} is {tuple(weights[k].shape)} in the file, {tuple(own[k].shape)} in the model"
+              for k in own if k in weights and weights[k].shape != own[k].shape]
+    differences = shapes + missing + extra
+    return "; ".join(differences[:3]) + (f" (and {len(differences) - 3} more)" if len(differences) > 3 else "")
+
+
+def load_trained(checkpoint_path, device="cpu", model=None):
     """Rebuild the model a checkpoint was saved from and load its weights. Returns (model, state):
-    `state` also holds the run's history, recipe and data (mean, std, classes, description)."""
+    `state` also holds the run's history, recipe and data (mean, std, classes, description).
+    `model`: for a checkpoint of your own network, its file and class, "path/to/file.py:ClassName",
+    as you trained it (notebook 04's MODEL, --model). The kit never imports a file a checkpoint
+    names, as a checkpoint may come from anyone; for the kit's own models `model` is not needed."""
     path = Path(checkpoint_path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(f"no trained model at {path}: run notebook 04_training first (or "
                               f"`python -m helpers.train --out {path.parent}`), or check the path.")
     device = torch.device(device)
     state = load_checkpoint(path, map_location=device)
     try:
-        model = rebuild(state["architecture"], path)
+        network = rebuild(state["architecture"], path, model)
     except KitError as error:
         raise CheckpointError(str(error)) from None
-    load_weights(model, state["model"], path)
-    return to_device(model, device).eval(), state  # channels-last, as it was trained
+    load_weights(network, state["model"], path)
+    return to_device(network, device).eval(), state  # channels-last, as it was trained
 
 
 RUN_FILES = ("last.pt", "best.pt", "metrics.json")

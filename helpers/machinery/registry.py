@@ -4,10 +4,12 @@ architecture a checkpoint stores (loading it back): one list for both.
     build_model     "net", "attention", or a student's "path/to/file.py:ClassName" → a fresh model
     load_network    "path/to/file.py:ClassName" → that class, checked: an nn.Module giving 10 logits
     describe_model  a model → {"class": name, **constructor arguments}, what a checkpoint stores
-    rebuild         that description → the same model, fresh weights
+    rebuild         that description → the same model, fresh weights (a student's: from the file the caller names)
 """
 import importlib.util
+import inspect
 import sys
+import traceback
 from pathlib import Path
 
 import torch
@@ -33,6 +35,10 @@ def build_model(name="net", norm="batch", dropout=0.0, widths=None):
         if len(widths) != 4 or min(widths) <= 0:
             raise KitError(f"--widths {' '.join(map(str, widths))} is not possible: give four positive channel "
                            f"counts, for C1 C2 C3 C4, such as {' '.join(map(str, WIDTHS))}.")
+        if norm == "group" and any(w % min(8, w) for w in widths):  # model.norm_layer: min(8, channels) groups
+            raise KitError(f"--widths {' '.join(map(str, widths))} is not possible with --norm group: GroupNorm splits "
+                           f"each block's channels into 8 equal groups; give multiples of 8, such as "
+                           f"{' '.join(map(str, WIDTHS))}.")
         return Net(norm=norm, dropout=dropout, widths=tuple(widths))
     if name == "attention":
         if norm != "batch" or dropout or widths is not None:
@@ -43,10 +49,8 @@ def build_model(name="net", norm="batch", dropout=0.0, widths=None):
     raise KitError(f"unknown model {name!r}: use one of {', '.join(MODELS)}, or your network as path/to/file.py:ClassName.")
 
 
-def load_network(spec):
-    """The class `spec` ("path/to/file.py:ClassName") names, imported from that file and checked:
-    an nn.Module subclass that builds without arguments and gives (batch, 10) logits for 32x32
-    images. Instances remember `spec`, so that their checkpoints can be loaded back."""
+def parse_network(spec):
+    """"path/to/file.py:ClassName" → (the file, resolved, and the class name), checked to exist."""
     path_text, _, class_name = spec.rpartition(":")
     if not path_text.endswith(".py"):  # "my_net.py" without a class
         path_text, class_name = spec, ""
@@ -56,14 +60,38 @@ def load_network(spec):
     if not path.is_file():
         raise KitError(f"--model {spec}: there is no file {path}. Write it in notebook 03 (\"Your turn\"), or give the "
                        f"path to yours.")
-    module_name = f"student_network_{abs(hash(str(path.resolve())))}"
+    return path.resolve(), class_name
+
+
+def where_in(error, path):
+    """' (my_net.py line 12: `code`)': the deepest line of `path` in the error's traceback, so that
+    a student reads where in their own file it went wrong; '' when their file is not in it."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve() == path]
+    if not frames:
+        return ""
+    return f" ({path.name} line {frames[-1].lineno}: `{(frames[-1].line or '').strip()}`)"
+
+
+def error_line(error):
+    """'TypeError: the first line of its message': what an error says, in one line."""
+    first = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+def load_network(spec):
+    """The class `spec` ("path/to/file.py:ClassName") names, imported from that file and checked:
+    an nn.Module subclass that builds without arguments and gives (batch, 10) logits for 32x32
+    images. Instances remember `spec`, so that their checkpoints can be loaded back."""
+    path, class_name = parse_network(spec)
+    module_name = f"student_network_{abs(hash(str(path)))}"
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[module_name] = module  # dataclasses and pickling look classes up by module
     try:
         module_spec.loader.exec_module(module)
     except Exception as error:
-        raise KitError(f"--model {spec}: {path.name} does not run: {type(error).__name__}: {error}. Fix it and try again.") from None
+        raise KitError(f"--model {spec}: {path.name} does not run{where_in(error, path)}: {error_line(error)}. "
+                       f"Fix it and try again.") from None
     network = getattr(module, class_name, None)
     if network is None:
         found = [name for name, value in vars(module).items() if isinstance(value, type) and issubclass(value, nn.Module)
@@ -73,19 +101,27 @@ def load_network(spec):
     if not (isinstance(network, type) and issubclass(network, nn.Module)):
         raise KitError(f"--model {spec}: {class_name} is not a torch.nn.Module class: define it as "
                        f"class {class_name}(nn.Module).")
-    resolved = f"{path.resolve()}:{class_name}"
+    try:  # the call itself, before running __init__: a TypeError inside __init__ is the student's code, not this
+        inspect.signature(network).bind()
+    except TypeError as error:
+        raise KitError(f"--model {spec}: {class_name}() cannot be built without arguments ({error}): give every "
+                       f"argument of __init__ a default.") from None
 
     def build():
         try:
             model = network()
-        except TypeError as error:
-            raise KitError(f"--model {spec}: {class_name}() cannot be built without arguments ({error}): give every "
-                           f"argument of __init__ a default.") from None
-        model.kit_source = resolved  # describe_model stores it: what a checkpoint needs to rebuild the model
+        except Exception as error:
+            raise KitError(f"--model {spec}: building {class_name}() fails{where_in(error, path)}: {error_line(error)}. "
+                           f"Fix __init__ and try again.") from None
+        model.kit_source = f"{path}:{class_name}"  # describe_model stores it; loading compares it, never imports it
         was_training = model.training
         model.eval()
-        with torch.no_grad():
-            out = model(torch.zeros(2, 3, 32, 32))
+        try:
+            with torch.no_grad():
+                out = model(torch.zeros(2, 3, 32, 32))
+        except Exception as error:
+            raise KitError(f"--model {spec}: {class_name}'s forward fails on 2 images of 32x32{where_in(error, path)}: "
+                           f"{error_line(error)}. Fix forward (print x.shape before that line) and try again.") from None
         model.train(was_training)
         if not (isinstance(out, torch.Tensor) and out.shape == (2, 10)):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
@@ -102,16 +138,23 @@ def describe_model(model):
     return {"class": type(model).__name__, **source, **getattr(model, "config", {})}
 
 
-def rebuild(architecture, source="the checkpoint"):
-    """The model `describe_model` described, with fresh weights."""
+def rebuild(architecture, source="the checkpoint", network=None):
+    """The model `describe_model` described, with fresh weights. For a student's network the
+    caller names its file, `network` ("path/to/file.py:ClassName"): the file a checkpoint names
+    is only compared with it, never imported, since a checkpoint may come from anyone."""
     kwargs = {k: v for k, v in architecture.items() if k not in ("class", "source")}
     name = architecture.get("class")
-    if "source" in architecture:  # a student's network: its file must be where it was when the run was saved
-        file = architecture["source"].rpartition(":")[0]
-        if not Path(file).is_file():
-            raise KitError(f"{source} holds a {name} from {file}, which is not there: put that file back (notebook 03 "
-                           f"writes it), or copy it there, to load these weights.")
-        return load_network(architecture["source"])()
+    if "source" in architecture:
+        saved = architecture["source"]
+        if network is None or ".py" not in network:
+            raise KitError(f"{source} holds your network {name} from {saved}: name its file to load it, "
+                           f"load_trained(path, model=\"{saved}\") (notebook 05's MODEL); the kit never imports a file "
+                           f"a checkpoint names.")
+        path, class_name = parse_network(network)
+        if f"{path}:{class_name}" != saved:
+            raise KitError(f"{source} holds a {name} from {saved}, not {path}:{class_name}: name the file and class "
+                           f"it was trained from.")
+        return load_network(network)()
     if name == "Net":
         return Net(**kwargs)
     if name == "AttentionNet":

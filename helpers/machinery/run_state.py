@@ -86,6 +86,9 @@ class RunState:
         another recipe or other data: the history would mix two runs."""
         state = load_checkpoint(path, self.model, map_location=device,
                                 weights="training_model" if self.average else "model")
+        if "optimizer" not in state:  # export_weights' files keep the weights only
+            raise CheckpointError(f"{path} holds trained weights but not a run's state (optimiser, schedule, random "
+                                  f"generators): it cannot be resumed. Train in another folder.")
         differences = _differences(state, self.recipe, data)
         if differences:
             raise CheckpointError(f"{path} was trained with other settings: {'; '.join(differences)}. Resume with the "
@@ -111,7 +114,7 @@ def _differences(state, recipe, data):
     if saved_data:  # checkpoints from before the identity was stored are checked by recipe only
         new_data = data_identity(data)
         if saved_data != new_data:
-            out.append(f"data was {saved_data['description']!r} ({saved_data['train_images']:,} train images), "
-                       f"now {new_data['description']!r} ({new_data['train_images']:,})"
-                       + (" with other pixels" if saved_data["description"] == new_data["description"] else ""))
+            same_name = saved_data["description"] == new_data["description"]
+            out.append(f"data (--data-root, --subset) was {saved_data['description']!r}, now "
+                       f"{new_data['description']!r}" + (" with other images" if same_name else ""))
     return out

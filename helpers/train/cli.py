@@ -10,11 +10,13 @@ Writes OUT/metrics.json, OUT/last.pt and OUT/best.pt after every epoch.
 import argparse
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 from helpers import KitError
 from helpers.data import add_data_options, load_cifar10
 from helpers.machinery.device import pick_device, seed_everything
-from helpers.machinery.registry import MODELS, build_model
+from helpers.machinery.checkpoints import load_checkpoint
+from helpers.machinery.registry import MODELS, build_model, error_line, where_in
 from helpers.training import fit
 from helpers.model import WIDTHS, count_parameters
 from helpers.recipe import Recipe
@@ -76,11 +78,30 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\ninterrupted: {args.out}/last.pt holds the last completed epoch; continue with --resume", file=sys.stderr)
+        print(f"\ninterrupted: {_what_was_saved(Path(args.out))}", file=sys.stderr)
         return 130
+    except Exception as error:  # an error in the student's own network, met in training: where in their file
+        where = where_in(error, Path(args.model.rpartition(":")[0]).resolve()) if ".py" in args.model else ""
+        if not where:
+            raise
+        print(f"error: your network failed while training{where}: {error_line(error)}. Fix it and run again.",
+              file=sys.stderr)
+        return 2
     best = max(history, key=lambda h: h["test_acc"])
     print(f"best test accuracy {best['test_acc']:.2f}% at epoch {best['epoch']}; final {history[-1]['test_acc']:.2f}%; "
           f"results in {args.out}/metrics.json")
     return 0
+
+
+def _what_was_saved(out):
+    """After Ctrl-C: the epoch the run's checkpoint holds, or that no epoch was saved."""
+    for name in ("last.pt", "best.pt"):
+        if (out / name).is_file():
+            try:
+                epoch = load_checkpoint(out / name)["epoch"]
+            except KitError as error:
+                return str(error)
+            return f"{out / name} holds epoch {epoch}; continue with --resume."
+    return f"no epoch was completed, so nothing was saved in {out}; run the same command to start again."
 
 
