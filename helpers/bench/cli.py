@@ -109,7 +109,7 @@ def run_benchmark(data, device, batch_size=None, workers=None, seconds=5.0, roun
 
 # ---- The table ------------------------------------------------------------------------------
 
-def format_table(results):
+def format_results(results):
     machine, data, settings = results["machine"], results["data"], results["settings"]
     device = machine["gpu"] or f"CPU ({machine['torch_threads']} threads)"
     lines = [
@@ -223,7 +223,7 @@ def main(argv=None):
     except KitError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(format_table(results))
+    print(format_results(results))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
         print(f"every figure: {args.json}")
