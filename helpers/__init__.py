@@ -6,6 +6,7 @@
     attention         a small self-attention network (optional notebook)
     receptive_field   the receptive-field recurrence, computed from any model, and measured with gradients
     rf_calculator     notebook 02's editable layer list
+    convolutions      what normal, depthwise separable and dilated convolutions cost, counted and timed
     assignment        the course's assignment, checked rule by rule on any network
     recipe            the training recipe: optimiser, OneCycleLR, weight decay, L1
     training          the training step, the epoch, predictions, and the whole run (`fit`)

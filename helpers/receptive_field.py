@@ -1,13 +1,15 @@
 """The receptive field (RF), computed layer by layer from the model itself, and measured.
 
+    rf_step                   one layer of the recurrence: (n, j, r) in → k_eff and (n, j, r) out
     layer_specs               the model's convolutions and poolings, in the order they run
     receptive_field_table     one row a layer: kernel, padding, stride, dilation, j, n, r in and out
+    input_gradient            |d output / d input| for one output position: which pixels reach it
     measured_receptive_field  the RF found with gradients, to check the table
 
-The formulas (k_eff = d(k-1)+1, n_out, j_out = j_in s, r_out = r_in + (k_eff-1) j_in), derived:
-notebook 02. The table follows the layers in the order they run, i.e. along the longest chain; a
-residual shortcut without layers adds none.
+The formulas, derived in notebook 02, are rf_step's four lines. The table follows the layers in
+the order they run, i.e. along the longest chain; a residual shortcut without layers adds none.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -67,6 +69,16 @@ def layer_specs(model, input_size=32, in_channels=3):
     return specs
 
 
+def rf_step(n, j, r, kernel, padding=0, stride=1, dilation=1):
+    """One layer of the recurrence. In: the map size n, the jump j (input pixels between two
+    neighbouring positions of the map) and the RF r of the layer's input. Out: k_eff, n, j, r."""
+    k_eff = dilation * (kernel - 1) + 1  # a dilated kernel spans k_eff pixels
+    n_out = (n + 2 * padding - k_eff) // stride + 1  # positions the kernel fits in
+    j_out = j * stride  # stride multiplies the jump
+    r_out = r + (k_eff - 1) * j  # each extra tap adds one jump of input
+    return k_eff, n_out, j_out, r_out
+
+
 def receptive_field_table(model_or_specs, input_size=32):
     """One dict a layer: name, kernel, padding, stride, dilation, k_eff, n_in, n_out, j_in, j_out,
     r_in, r_out. Accepts an nn.Module or a list of LayerSpec / (k, p, s, d) tuples."""
@@ -74,13 +86,10 @@ def receptive_field_table(model_or_specs, input_size=32):
         specs = layer_specs(model_or_specs, input_size)
     else:
         specs = [s if isinstance(s, LayerSpec) else LayerSpec(str(i + 1), *s) for i, s in enumerate(model_or_specs)]
-    n, j, r = input_size, 1, 1
+    n, j, r = input_size, 1, 1  # the input: every pixel sees itself
     rows = []
     for spec in specs:
-        k_eff = spec.dilation * (spec.kernel - 1) + 1
-        n_out = (n + 2 * spec.padding - k_eff) // spec.stride + 1
-        j_out = j * spec.stride
-        r_out = r + (k_eff - 1) * j
+        k_eff, n_out, j_out, r_out = rf_step(n, j, r, spec.kernel, spec.padding, spec.stride, spec.dilation)
         rows.append(dict(name=spec.name, kernel=spec.kernel, padding=spec.padding, stride=spec.stride,
                          dilation=spec.dilation, k_eff=k_eff, n_in=n, n_out=n_out,
                          j_in=j, j_out=j_out, r_in=r, r_out=r_out))
@@ -97,37 +106,47 @@ TABLE_COLUMNS = ["name", "kernel", "padding", "stride", "dilation", "j_in", "n_i
 
 
 def format_table(rows):
-    """The table as aligned text, in the course write-ups' column order."""
+    """The table as aligned text: kernel, padding, stride, dilation, then j, n and r in and out."""
     columns = TABLE_COLUMNS
     widths = {c: max(len(c), *(len(str(row[c])) for row in rows)) for c in columns}
     line = lambda values: "  ".join(str(v).rjust(widths[c]) if c != "name" else str(v).ljust(widths[c]) for c, v in zip(columns, values))
     return "\n".join([line(columns)] + [line([row[c] for c in columns]) for row in rows])
 
 
-def measured_receptive_field(features, input_size=96, in_channels=3, samples=4, seed=0):
-    """Measure the RF with gradients: how many input pixels can change the centre output position?
+def input_gradient(features, input_size=96, position=None, in_channels=3, samples=4, seed=0):
+    """|d output / d input pixel| for one position of the feature map (default: the centre), summed
+    over channels and `samples` random inputs, as an (H, W) map: exactly zero where a pixel cannot
+    change that output. Several inputs, so that a ReLU that happens to be off does not hide a pixel.
+    `features` maps images to a feature map: a module or a function such as `net.features`."""
+    x = torch.randn(samples, in_channels, input_size, input_size, generator=torch.Generator().manual_seed(seed))
+    x.requires_grad_()
+    with _evaluation_mode(features) as device:  # BatchNorm with fixed statistics: images stay apart
+        out = features(x.to(device))
+    row, col = position if position is not None else (out.shape[2] // 2, out.shape[3] // 2)
+    out[:, :, row, col].sum().backward()
+    return x.grad.abs().sum(dim=(0, 1))
 
-    `features` maps images to a feature map (e.g. `net.features`). The input is larger than the
-    RF, so the region is not clipped at the image border; gradients of several random inputs are
-    summed so that a ReLU that happens to be off does not hide a pixel. Returns (size, heatmap):
-    the side of the square of pixels with a non-zero gradient, and |gradient| as (H, W).
-    """
-    generator = torch.Generator().manual_seed(seed)
-    module = getattr(features, "__self__", features)
-    was_training = module.training if isinstance(module, nn.Module) else None
-    if was_training is not None:
-        module.eval()  # BatchNorm with fixed statistics: one image cannot affect another
-    try:
-        device = next(module.parameters()).device if isinstance(module, nn.Module) else "cpu"
-        x = torch.randn(samples, in_channels, input_size, input_size, generator=generator).to(device).requires_grad_()
-        out = features(x)
-        centre = out[:, :, out.shape[2] // 2, out.shape[3] // 2]
-        centre.sum().backward()
-    finally:
-        if was_training is not None:
-            module.train(was_training)
-    heatmap = x.grad.abs().sum(dim=(0, 1)).cpu()
-    rows = torch.nonzero(heatmap.sum(dim=1)).flatten()
+
+def measured_receptive_field(features, input_size=96, in_channels=3, samples=4, seed=0):
+    """The RF measured: the side of the square of input pixels that reach the centre output.
+    The input is larger than the RF, so no image border cuts the field. Returns (side, heatmap)."""
+    heatmap = input_gradient(features, input_size, None, in_channels, samples, seed)
+    rows = torch.nonzero(heatmap.sum(dim=1)).flatten()  # rows with at least one pixel that reaches it
     cols = torch.nonzero(heatmap.sum(dim=0)).flatten()
-    size = max(int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1))
-    return size, heatmap
+    side = max(int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1))
+    return side, heatmap
+
+
+@contextmanager
+def _evaluation_mode(features):
+    """Run `features` (a module, or a method of one) in eval mode on its device; restore the mode."""
+    module = getattr(features, "__self__", features)
+    if not isinstance(module, nn.Module):
+        yield "cpu"
+        return
+    was_training = module.training
+    module.eval()
+    try:
+        yield next(module.parameters(), torch.empty(0)).device
+    finally:
+        module.train(was_training)

@@ -23,7 +23,9 @@ def mean_pixel(mean):
 
 def train_transforms(mean, recipe=None):
     """The training augmentation that `recipe`'s switches ask for (None: the default recipe's).
-    The course's pipeline is flip, shift-scale-rotate and CoarseDropout."""
+    The course's pipeline is flip, shift-scale-rotate and CoarseDropout, each with p = 0.5.
+    Whatever a step uncovers or cuts out is filled with the dataset's mean colour, which
+    normalises to 0: "nothing here", like a convolution's zero padding."""
     recipe = recipe or Recipe()
     fill = mean_pixel(mean)
     steps = []
@@ -32,10 +34,12 @@ def train_transforms(mean, recipe=None):
                   A.RandomCrop(32, 32)]
     if recipe.flip:  # a mirrored cat is a cat; a mirrored image is a new training sample
         steps.append(A.HorizontalFlip(p=0.5))
-    if recipe.shift_scale_rotate:  # Albumentations 2.x's Affine replaces the deprecated ShiftScaleRotate
+    if recipe.shift_scale_rotate:  # 2.x's Affine replaces ShiftScaleRotate; ±15°, not its default ±45°, which at
+        # 32x32 turns the image's corners out of the frame and fills the frame's corners with the fill colour
         steps.append(A.Affine(translate_percent=(-0.0625, 0.0625), scale=(0.9, 1.1), rotate=(-15, 15),
                               border_mode=cv2.BORDER_CONSTANT, fill=fill, p=0.5))
-    if recipe.coarse_dropout:  # one 16x16 hole: the network must recognise the object from its other parts
+    if recipe.coarse_dropout:  # one 16x16 hole (1.x: max_holes=1, max_height=16, max_width=16, fill_value=mean):
+        # the network must recognise the object from its other parts
         steps.append(A.CoarseDropout(num_holes_range=(1, 1), hole_height_range=(16, 16),
                                      hole_width_range=(16, 16), fill=fill, p=0.5))
     if recipe.to_gray:

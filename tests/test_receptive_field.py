@@ -1,7 +1,10 @@
+import pytest
+import torch
 import torch.nn as nn
 
 from helpers.model import Net
-from helpers.receptive_field import LayerSpec, format_table, measured_receptive_field, receptive_field_table
+from helpers.receptive_field import (LayerSpec, format_table, input_gradient, measured_receptive_field,
+                                     receptive_field_table, rf_step)
 
 # Hand-checked on paper (32x32 input): (kernel, padding, stride, dilation) → (n_out, r_out)
 HAND_TABLE = [
@@ -43,3 +46,28 @@ def test_net_receptive_field_equals_the_one_measured_with_gradients():
 def test_format_table_has_a_row_a_layer():
     text = format_table(receptive_field_table([LayerSpec("a", 3, 1), LayerSpec("b", 3, 1, 2)]))
     assert len(text.splitlines()) == 3 and "r_out" in text.splitlines()[0]
+
+
+def test_rf_step_is_the_four_formulas():
+    # notebook 02's hand table, layer 2 and 3: (n, j, r) in → (k_eff, n, j, r) out
+    assert rf_step(32, 1, 3, kernel=3, padding=1, stride=2) == (3, 16, 2, 5)
+    assert rf_step(16, 2, 5, kernel=3, padding=2, dilation=2) == (5, 16, 2, 13)
+    assert rf_step(32, 1, 1, kernel=3, dilation=8) == (17, 16, 1, 17)  # downsampling by dilation, no padding
+
+
+def test_a_corner_output_of_net_does_not_see_the_whole_image():
+    torch.manual_seed(0)
+    net = Net().train()
+    seen = {position: int((input_gradient(net.features, 32, position) > 0).sum()) for position in [(0, 0), (-1, -1)]}
+    assert seen == {(0, 0): 31 * 31, (-1, -1): 32 * 32}  # centred on pixel (0, 0), it reaches 30 pixels on
+    assert net.training  # the measurement puts the model back in the mode it found it in
+
+
+@pytest.mark.parametrize("dilations, side, reached", [((2, 4, 8), 29, 15 * 15), ((1, 2, 4, 8), 31, 31 * 31)])
+def test_dilated_stacks_without_padding_leave_holes_unless_a_dense_layer_starts(dilations, side, reached):
+    torch.manual_seed(0)
+    channels = [3] + [4] * len(dilations)
+    stack = nn.Sequential(*[nn.Conv2d(channels[i], channels[i + 1], 3, dilation=d) for i, d in enumerate(dilations)])
+    measured, heatmap = measured_receptive_field(stack, input_size=32)
+    assert measured == side == receptive_field_table(stack)[-1]["r_out"]
+    assert int((heatmap > 0).sum()) == reached
