@@ -22,6 +22,9 @@ MAX_PARAMETERS = 200_000
 MIN_RECEPTIVE_FIELD = 45  # "more than 44"
 TARGET_ACCURACY = 85.0
 STAGES = ("c1", "c2", "c3", "c4")
+# Norms whose statistics, even in eval mode, are taken over every position of an image: through them every pixel
+# reaches every output, and a receptive field measured with gradients is the whole image.
+SPATIAL_NORMS = (nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm2d)
 MAX_POOLS = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)
 
 
@@ -72,7 +75,11 @@ def _trace(model, input_size=32):
         for hook in hooks:
             hook.remove()
         model.train(was_training)
-    return convs, pools + trace.calls, stages, logits
+    # A pooling module calls its function (nn.MaxPool2d calls F.max_pool2d): count it once, as the module.
+    by_modules = {id(out) for _, _, out in pools}
+    calls = [(f"{'x' if name == 'mean' else 'F'}.{name} (in forward)", x, out) for name, x, out in trace.calls
+             if id(out) not in by_modules]
+    return convs, pools + calls, stages, logits
 
 
 def _is_global_average(name, x, out):
@@ -102,7 +109,19 @@ def _feature_map(model, input_size):
 
 
 def _describe_conv(conv):
-    return f"{conv.kernel_size[0]}x{conv.kernel_size[1]}, {conv.in_channels}→{conv.out_channels}"
+    """"3x3, 32→64"; a depthwise one says so, "depthwise 3x3, 64→64 (groups=64)": one filter a channel,
+    not a full convolution."""
+    shape = f"{conv.kernel_size[0]}x{conv.kernel_size[1]}, {conv.in_channels}→{conv.out_channels}"
+    if conv.groups == conv.in_channels > 1:
+        return f"depthwise {shape} (groups={conv.groups})"
+    return f"grouped {shape} (groups={conv.groups})" if conv.groups > 1 else shape
+
+
+def _functional_pools(pools):
+    """The poolings `forward` calls as functions (F.max_pool2d, F.avg_pool2d, ...) that shrink the map
+    without being global: the layer-by-layer RF table, which follows nn modules, does not see them."""
+    return [name for name, x, out in pools if name.startswith("F.") and not _is_global_average(name, x, out)
+            and out.dim() == 4 and out.shape[-1] < x.shape[-1]]
 
 
 def check_assignment(model, history=None, input_size=32):
@@ -124,13 +143,14 @@ def check_assignment(model, history=None, input_size=32):
                  if a.groups == a.in_channels > 1 and a.kernel_size[0] > 1 and b.kernel_size == (1, 1)
                  and b.in_channels == a.out_channels]
     checks.append(Check("a depthwise separable convolution",
-                        f"{len(separable)}: depthwise {_describe_conv(separable[0][0])} + pointwise "
+                        f"{len(separable)}: {_describe_conv(separable[0][0])} + pointwise "
                         f"{_describe_conv(separable[0][1])}" if separable else "none", bool(separable),
                         "add a Conv2d(c, c, 3, padding=1, groups=c) followed by a Conv2d(c, c_out, 1) "
                         "(helpers.model.DepthwiseSeparable)"))
 
     dilated = [conv for conv, _, _ in convs if max(conv.dilation) > 1]
-    checks.append(Check("a dilated convolution", f"{len(dilated)}: dilation {dilated[0].dilation[0]}" if dilated else "none",
+    dilations = ", ".join(str(d) for d in sorted({conv.dilation[0] for conv in dilated}))
+    checks.append(Check("a dilated convolution", f"{len(dilated)}: dilation {dilations}" if dilated else "none",
                         bool(dilated), "give one 3x3 convolution dilation=2 (and padding=2 to keep the size)"))
 
     gap = [(name, x) for name, x, out in pools if _is_global_average(name, x, out)]
@@ -141,22 +161,30 @@ def check_assignment(model, history=None, input_size=32):
                         "end with nn.AdaptiveAvgPool2d(1), then the classifier (a Linear or a 1x1 convolution)"))
 
     computed = receptive_field(model, input_size)
+    measured, side = None, 3 * input_size  # measured on a larger image, so that the field is not clipped
     if gap:
         was_training = model.training
         model.eval()  # BatchNorm with fixed statistics: in training mode every image pixel reaches every output
         try:
-            measured, _ = measured_receptive_field(_feature_map(model, input_size), input_size=3 * input_size)
+            measured, _ = measured_receptive_field(_feature_map(model, input_size), input_size=side)
         finally:
             model.train(was_training)
-        rf_text = f"{computed} computed, {measured} measured"
-    else:
-        measured, rf_text = None, f"{computed} computed (not measured: no global average pooling to measure before)"
-    checks.append(Check("receptive field above 44", rf_text,
-                        computed >= MIN_RECEPTIVE_FIELD and measured in (None, computed),
-                        "more 3x3 layers after a stride, a stride earlier, or a dilated convolution"
-                        if computed < MIN_RECEPTIVE_FIELD else
-                        "the table follows the layers in order; a branch or a shortcut with layers on it makes the "
-                        "measured field differ: check the model's structure"))
+    mixers = sorted({type(m).__name__ for m in model.modules() if isinstance(m, SPATIAL_NORMS)})
+    if measured is None:
+        rf, rf_text = computed, f"{computed} computed (not measured: no global average pooling to measure before)"
+    elif measured == computed:
+        rf, rf_text = computed, f"{computed} computed, {measured} measured"
+    elif measured >= side and mixers:  # every pixel reaches the output through the norm's statistics
+        rf, rf_text = computed, (f"{computed} computed (not measured: {', '.join(mixers)} takes its statistics over all "
+                                 f"positions of an image, so the gradients reach every pixel through them)")
+    else:  # the gradients say what reaches an output: they decide
+        hidden = _functional_pools(pools)
+        why = (f"the layer table lists nn modules only and does not see {', '.join(sorted(set(hidden)))}" if hidden else
+               "the layer table follows the layers in the order they run and does not see a branch, a layer on "
+               "a shortcut, a layer that mixes all positions, or a function forward calls (F.conv2d, F.interpolate)")
+        rf, rf_text = measured, f"{measured} measured with gradients, {computed} in the layer table: {why}"
+    checks.append(Check("receptive field above 44", rf_text, rf >= MIN_RECEPTIVE_FIELD,
+                        "more 3x3 layers after a stride, a stride earlier, or a dilated convolution"))
 
     found = [name for name in STAGES if name in stages]
     stage_of = {id(m): path.split(".")[0].upper() for path, m in model.named_modules() if path.split(".")[0].lower() in STAGES}
@@ -164,6 +192,8 @@ def check_assignment(model, history=None, input_size=32):
     reductions = [f"{stage_of.get(id(conv), 'a')} {_describe_conv(conv)}" + (f" stride {conv.stride[0]}" if conv.stride[0] > 1 else
                                                f" dilation {conv.dilation[0]} without padding")
                   for conv, x, out in convs if out.shape[-1] < x.shape[-1]]
+    reductions += [f"{name} {x.shape[-1]}→{out.shape[-1]}" for name, x, out in pools
+                   if "max" in name.lower() and out.dim() == 4 and out.shape[-1] < x.shape[-1]]
     checks.append(Check("four stages C1, C2, C3, C4, then the output",
                         (sizes or "no c1..c4 modules") + (f"; reduced by {', '.join(reductions)}" if reductions else ""),
                         found == list(STAGES),

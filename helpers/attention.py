@@ -1,4 +1,4 @@
-"""A small self-attention network: one course write-up's "basic attention model".
+"""A small self-attention network: the course's "basic attention model".
 
     conv    32x32   3 → 16   3x3 conv, BatchNorm, ReLU  (padding 1, no max-pooling: the size stays 32x32)
     conv    32x32  16 → 32   3x3 conv, BatchNorm, ReLU
@@ -20,7 +20,7 @@ The attention step, for a batch of B images (`AttentionBlock.forward` follows it
 
 The "tokens" are the 8 entries of one image's query, key and value: an image's features attend
 to each other; images do not attend to other images. Why the √8 comes before the softmax, what
-the residual brings, and where the 25,690 parameters sit: notebook 03, section 6.
+the residual brings, and where the 25,690 parameters sit: the optional notebook 06, section 3.
 """
 import math
 

@@ -80,7 +80,7 @@ def plot_class_counts(counts, title=None):
 # ---- Training ---------------------------------------------------------------------------------
 
 def plot_history(history, title=None, reference=None, reference_label="reference run"):
-    """Loss and accuracy per epoch, train vs test (`history` as loops.fit returns it). With a
+    """Loss and accuracy per epoch, train vs test (`history` as training.fit returns it). With a
     weight average, "test" is the average's and a dotted line shows the training weights'.
     `reference`: another history (the kit's full run), drawn in grey underneath, to compare with."""
     epochs = [h["epoch"] for h in history]

@@ -2,7 +2,8 @@
 inherit this process's environment, which this file sets up.
 
 KIT_SMOKE=1 puts every notebook in smoke mode (helpers.machinery.notebook.smoke_mode): a small subset, a
-short run, figures written to a scratch folder rather than images/. The data come from
+short run, and the student's networks, runs and figures in one scratch folder a kernel, never in the
+kit's my_networks/, runs/ or images/. The data come from
 $CIFAR10_ROOT, or, when it is unset, from a small subset made once from a CIFAR-10 download
 (tools/subset_for_tests.py), which this file points CIFAR10_ROOT at.
 

@@ -78,3 +78,73 @@ def test_accuracy_is_read_from_the_history_with_the_epoch_it_was_first_reached()
     first = next(h for h in history if h["test_acc"] >= 85)
     assert check.passed and f"first at epoch {first['epoch']}" in check.measured
     assert failed(Net(), history[:5]) == ["test accuracy of 85%"]
+
+
+def conv_bn_relu(c_in, c_out, padding=1, **kwargs):
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=padding, bias=False, **kwargs), nn.BatchNorm2d(c_out), nn.ReLU())
+
+
+class DilationOnly(nn.Module):
+    """The course's bonus variant: no stride anywhere; each stage ends with a dilated 3x3 convolution
+    without padding (dilation 1, 2, 4, 8), which shrinks the map by 2d: 32 → 30 → 26 → 18 → 2."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Sequential(conv_bn_relu(3, 16), conv_bn_relu(16, 16, padding=0))
+        self.c2 = nn.Sequential(conv_bn_relu(16, 32), conv_bn_relu(32, 32, padding=0, dilation=2))
+        self.c3 = nn.Sequential(nn.Conv2d(32, 32, 3, padding=1, groups=32, bias=False), nn.Conv2d(32, 48, 1, bias=False),
+                                conv_bn_relu(48, 48), conv_bn_relu(48, 48, padding=0, dilation=4))
+        self.c4 = nn.Sequential(conv_bn_relu(48, 48, padding=2, dilation=2), conv_bn_relu(48, 48, padding=0, dilation=8),
+                                conv_bn_relu(48, 48), conv_bn_relu(48, 48))
+        self.output = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(48, 10))
+
+    def forward(self, x):
+        return self.output(self.c4(self.c3(self.c2(self.c1(x)))))
+
+
+class ThreeStrides(nn.Module):
+    """The other cohort's variant: no max-pooling, three 3x3 convolutions with stride 2 in its place."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Sequential(conv_bn_relu(3, 16), conv_bn_relu(16, 16), conv_bn_relu(16, 32, stride=2))   # 16x16
+        self.c2 = nn.Sequential(conv_bn_relu(32, 32), conv_bn_relu(32, 64, stride=2))                        # 8x8
+        self.c3 = nn.Sequential(nn.Conv2d(64, 64, 3, padding=1, groups=64, bias=False), nn.Conv2d(64, 64, 1, bias=False),
+                                conv_bn_relu(64, 64, stride=2))                                                # 4x4
+        self.c4 = nn.Sequential(conv_bn_relu(64, 64, padding=2, dilation=2), conv_bn_relu(64, 64))
+        self.output = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+
+    def forward(self, x):
+        return self.output(self.c4(self.c3(self.c2(self.c1(x)))))
+
+
+@pytest.mark.parametrize("variant", [DilationOnly, ThreeStrides], ids=["dilation only", "three stride-2 convs"])
+def test_the_assignments_variants_pass_every_structural_rule(variant):
+    checks = check_assignment(variant())
+    assert [c.rule for c in checks if not c.passed] == [], format_checks(checks)
+    (stages,) = [c for c in checks if c.rule == RULES["stages"]]
+    if variant is DilationOnly:
+        assert "C4 2x2" in stages.measured and "stride" not in stages.measured
+        assert all(f"dilation {d} without padding" in stages.measured for d in (1, 2, 4, 8))
+    else:
+        assert stages.measured.count("stride 2") == 3
+
+
+def test_a_functional_max_pool_is_named_as_why_the_two_receptive_fields_differ():
+    (rf,) = [c for c in check_assignment(Student("functional max-pooling")) if c.rule == RULES["receptive field"]]
+    assert "measured with gradients" in rf.measured and "F.max_pool2d" in rf.measured and "layer table" in rf.measured
+    assert rf.passed  # the field the gradients measure is above 44; the max-pool breaks its own rule
+
+
+def test_a_depthwise_convolution_is_called_depthwise_where_it_downsamples():
+    (stages,) = [c for c in check_assignment(Net()) if c.rule == RULES["stages"]]
+    assert "C3 depthwise 3x3, 64→64 (groups=64) stride 2" in stages.measured
+
+
+@pytest.mark.parametrize("norm", ["group", "layer"])
+def test_a_norm_over_all_positions_does_not_pass_for_a_larger_receptive_field(norm):
+    """GroupNorm's statistics reach every pixel, so the gradients see the whole image: the layer table decides."""
+    checks = check_assignment(Net(norm=norm))
+    assert failed(Net(norm=norm)) == []
+    (rf,) = [c for c in checks if c.rule == RULES["receptive field"]]
+    assert rf.measured.startswith("61 computed (not measured: GroupNorm")

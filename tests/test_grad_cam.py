@@ -28,3 +28,34 @@ def test_grad_cam_explains_the_class_it_is_given():
     for_trucks = grad_cam(model, images, model.c4, classes=torch.tensor([9, 9]))
     assert for_cats.shape == for_trucks.shape == (2, 32, 32)
     assert not np.allclose(for_cats, for_trucks)
+
+
+def test_the_hook_keeps_the_layers_output_and_is_removed_even_after_an_error():
+    from helpers.grad_cam import ActivationHook
+
+    torch.manual_seed(0)
+    model = Net().eval()
+    with ActivationHook(model.c4) as hook:
+        model(torch.randn(2, 3, 32, 32))
+    assert hook.activations.shape == (2, 128, 8, 8) and hook.activations.grad_fn is not None
+    assert not model.c4._forward_hooks
+    try:
+        with ActivationHook(model.c4):
+            model(torch.randn(2, 3, 31))  # a wrong shape: the forward pass fails
+    except RuntimeError:
+        pass
+    assert not model.c4._forward_hooks
+
+
+def test_class_activation_map_is_the_formula_written_out():
+    from helpers.grad_cam import class_activation_map
+
+    torch.manual_seed(0)
+    model = Net().eval()
+    images = torch.randn(3, 3, 32, 32)
+    classes = torch.tensor([1, 5, 9])
+    maps = model.features(images)  # A: the output of c4
+    scores = model.output(maps).gather(1, classes[:, None]).sum()
+    (gradients,) = torch.autograd.grad(scores, maps)
+    expected = torch.relu((gradients.mean(dim=(2, 3), keepdim=True) * maps).sum(dim=1))
+    assert torch.allclose(class_activation_map(model, images, model.c4, classes), expected.detach(), atol=1e-6)

@@ -50,7 +50,7 @@ def test_twins_have_the_same_cells(ipynb):
 def test_setup_cell_uses_the_kits_repo_url(ipynb):
     first_code = next(source for kind, source in cells(ipynb) if kind == "code")
     assert f'REPO_URL = "{REPO_URL}"' in first_code, (
-        f"{ipynb.name}'s first code cell must set REPO_URL = \"{REPO_URL}\" (helpers/notebook.py)")
+        f"{ipynb.name}'s first code cell must set REPO_URL = \"{REPO_URL}\" (helpers/machinery/notebook.py)")
 
 
 @pytest.mark.parametrize("ipynb", IPYNB, ids=lambda p: p.stem)
@@ -69,7 +69,7 @@ def test_readme_badges_use_the_kits_repo_url():
         pytest.skip("no README.md yet")
     for link in COLAB_LINK.findall(readme.read_text()):
         assert link.startswith(f"https://colab.research.google.com/github/{SLUG}/"), (
-            f"README.md's Colab link {link} does not point at {REPO_URL} (helpers/notebook.py)")
+            f"README.md's Colab link {link} does not point at {REPO_URL} (helpers/machinery/notebook.py)")
         assert (REPO / link.split("/blob/main/", 1)[-1]).exists(), f"README.md links {link}: no such notebook"
 
 
@@ -78,3 +78,14 @@ def test_every_notebook_has_the_same_setup_cell():
     keeps the five copies one text (change one, change all)."""
     first_cells = {ipynb.name: next(source for kind, source in cells(ipynb) if kind == "code") for ipynb in IPYNB}
     assert len(set(first_cells.values())) == 1, f"the setup cells differ: {sorted(first_cells)}"
+
+
+@pytest.mark.parametrize("ipynb", IPYNB, ids=lambda p: p.stem)
+def test_every_notebook_asks_colab_for_a_gpu(ipynb):
+    """A badge opens the notebook on the runtime its metadata asks for. The .py twin's header lists
+    the metadata (notebook_metadata_filter), so that `jupytext --sync` and a new .ipynb keep it."""
+    for path in (ipynb, ipynb.with_suffix(".py")):
+        metadata = jupytext.read(path).metadata
+        assert metadata.get("accelerator") == "GPU" and metadata.get("colab", {}).get("gpuType") == "T4", (
+            f"{path.name} must carry Colab's GPU request: metadata accelerator: GPU, colab: gpuType: T4 "
+            f"(in the .py header, with notebook_metadata_filter: accelerator,colab)")

@@ -1,7 +1,16 @@
 """What every notebook's first cell needs: Colab installs, the GPU check, smoke mode, the folders.
 
+    setup          install what Colab lacks, say which device the notebook uses, return smoke mode
+    kit_folder     where the student's networks and runs live: the kit, or a kit folder on Google Drive
+    my_networks_dir, run_dir, figure_dir   the folders inside it
+    show_code      the source of a helper, shown in the lesson
+
 Each notebook's first code cell finds the kit (on Colab it clones it from REPO_URL, written there
 too: the clone has to happen before this module can be imported) and then calls `setup()`.
+
+One knob, `KIT_ON_DRIVE`, has the same name in notebooks 03, 04 and 05: True on Colab keeps the
+student's networks and runs in a kit folder on Google Drive (DRIVE_KIT), which every notebook's
+runtime sees and which outlives a recycled runtime. Drive is mounted once a runtime.
 """
 import importlib.util
 import os
@@ -14,11 +23,16 @@ from pathlib import Path
 # README's badges (tests/test_notebooks.py checks they agree).
 REPO_URL = "https://github.com/eva-course-kit/cifar10-advanced-convolutions"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DRIVE_ROOT = Path("/content/drive/MyDrive/cifar10-kit")  # where runs and networks go on Google Drive
+DRIVE_MOUNT = Path("/content/drive")
+DRIVE_KIT = DRIVE_MOUNT / "MyDrive" / "cifar10-kit"  # KIT_ON_DRIVE: my_networks/ and runs/ live here
+FIGURES_ENV = "KIT_FIGURES_DIR"  # set (tools/refresh_notebooks) to write a full run's figures into images/
 
 # What Colab may lack or have in an older major version. torch and torchvision are never on
 # this list: Colab's own builds match its GPU and CUDA, and reinstalling them breaks that.
 COLAB_PACKAGES = {"albumentations": "albumentations>=2.0.8,<3", "torchsummary": "torchsummary==1.5.1"}
+
+_scratch = None  # smoke mode's one scratch folder for this process
+_said_not_colab = False
 
 
 def in_colab():
@@ -40,15 +54,28 @@ def _needs_install(module):
     return False
 
 
+def install_missing(run=subprocess.run):
+    """pip-install the COLAB_PACKAGES this runtime lacks. A module that was already imported keeps
+    its old version in memory until the runtime restarts: then say so, loudly."""
+    missing = {module: spec for module, spec in COLAB_PACKAGES.items() if _needs_install(module)}
+    if not missing:
+        return []
+    done = run([sys.executable, "-m", "pip", "install", "-q", *missing.values()], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"Could not install {', '.join(missing.values())} ({(done.stderr.strip().splitlines() or ['?'])[-1]}): "
+                         "check the runtime's internet connection and run this cell again.")
+    print(f"installed {', '.join(missing.values())}")
+    imported = [module for module in missing if module in sys.modules]
+    if imported:
+        print(f"RESTART NEEDED: {', '.join(imported)} was already imported in this runtime, and Python keeps the old "
+              f"version in memory. Runtime > Restart session, then run this notebook again from the top.")
+    return list(missing)
+
+
 def setup():
     """Install what Colab lacks, say which device the notebook will use, return smoke mode."""
     if in_colab():
-        missing = [spec for module, spec in COLAB_PACKAGES.items() if _needs_install(module)]
-        if missing:
-            done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], capture_output=True, text=True)
-            if done.returncode:
-                raise SystemExit(f"Could not install {', '.join(missing)} ({(done.stderr.strip().splitlines() or ['?'])[-1]}): "
-                                 "check the runtime's internet connection and run this cell again.")
+        install_missing()
     import torch
 
     if torch.cuda.is_available():
@@ -64,46 +91,65 @@ def setup():
     return smoke_mode()
 
 
-def figure_dir():
-    """Where figures go: the repository's images/ for a real run; a scratch folder in smoke mode,
-    so that a test run never replaces the figures the README shows."""
+def mount_drive():
+    """Mount Google Drive at /content/drive, once a runtime: Colab asks for permission the first time."""
+    if (DRIVE_MOUNT / "MyDrive").is_dir():  # mounted already, by this notebook or another cell
+        return
+    from google.colab import drive
+
+    drive.mount(str(DRIVE_MOUNT))
+
+
+def _scratch_folder():
+    """Smoke mode's folder for this process: a test never touches a student's files or images/."""
+    global _scratch
+    if _scratch is None:
+        _scratch = Path(tempfile.mkdtemp(prefix="kit-smoke-"))
+    return _scratch
+
+
+def kit_folder(on_drive=False):
+    """Where the student's networks (my_networks/) and runs (runs/) live: the kit's own folder, or
+    with `on_drive=True` on Colab the kit folder on Google Drive (DRIVE_KIT), which every notebook
+    finds and which outlives the runtime. A scratch folder in smoke mode."""
     if smoke_mode():
-        return Path(tempfile.mkdtemp(prefix="kit-figures-"))
-    path = REPO_ROOT / "images"
-    path.mkdir(exist_ok=True)
-    return path
+        return _scratch_folder()
+    if on_drive and in_colab():
+        mount_drive()
+        DRIVE_KIT.mkdir(parents=True, exist_ok=True)
+        return DRIVE_KIT
+    global _said_not_colab
+    if on_drive and not _said_not_colab:
+        print("KIT_ON_DRIVE is for Colab: this is not Colab, so your files stay in the kit's own folder.")
+        _said_not_colab = True
+    return REPO_ROOT
 
 
 def run_dir(name, on_drive=False):
-    """Where a training run keeps its checkpoints: runs/NAME in the kit (a scratch folder in smoke
-    mode, so that a test never touches a student's checkpoints). `on_drive=True` on Colab keeps it
-    on Google Drive instead, so that a run survives a recycled runtime and can be resumed."""
-    if smoke_mode():
-        return Path(tempfile.mkdtemp(prefix=f"kit-{name}-"))
-    return _kept_folder(on_drive) / "runs" / name
+    """Where a training run keeps its checkpoints and figures: runs/NAME in kit_folder(on_drive)."""
+    return kit_folder(on_drive) / "runs" / name
 
 
 def my_networks_dir(on_drive=False):
     """Where a student's networks are written (notebook 03) and read back (04, 05): my_networks/
-    in the kit, or on Google Drive with `on_drive=True` on Colab (every notebook's runtime sees
-    it there). A scratch folder in smoke mode, so that a test never touches a student's file."""
-    if smoke_mode():
-        return Path(tempfile.mkdtemp(prefix="kit-my-networks-"))
-    folder = _kept_folder(on_drive) / "my_networks"
+    in kit_folder(on_drive)."""
+    folder = kit_folder(on_drive) / "my_networks"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def _kept_folder(on_drive):
-    """The kit's folder, or its folder on Google Drive (mounted on first use) when asked for on Colab."""
-    if on_drive and in_colab():
-        from google.colab import drive  # asks once for permission to mount the student's Drive
-
-        drive.mount("/content/drive")
-        return DRIVE_ROOT
-    if on_drive:
-        print("Google Drive is for Colab: this is not Colab, so the files stay in the kit's own folder.")
-    return REPO_ROOT
+def figure_dir(run=None):
+    """Where a notebook saves its figures: the run's own folder (RUN/figures) for a run's figures,
+    runs/figures otherwise (a scratch folder in smoke mode). Never images/, whose figures the README
+    shows: tools/refresh_notebooks writes those, and only when asked ($KIT_FIGURES_DIR)."""
+    if os.environ.get(FIGURES_ENV):
+        path = Path(os.environ[FIGURES_ENV])
+    elif run is not None:
+        path = Path(run) / "figures"
+    else:
+        path = kit_folder() / "runs" / "figures"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def show_code(*objects):
