@@ -23,8 +23,12 @@ outputs are stored, which is what nbval compares under `--nbval-lax` (it checks 
 unmarked cells with stored outputs are run but not compared, and need an execution count, which
 they have). A marked cell whose full-run output differs is reported, and the command exits 1:
 its stored output is the smoke run's, not the full run's; make the cell print the same in both
-modes, or unmark it. The full run writes its figures to images/, as a full run always does.
-Each written file's size is printed.
+modes, or unmark it. The figures live in the notebook; a run writes figure files to its run folder,
+and to images/ only with KIT_FIGURES_DIR=images set. Each written file's size is printed.
+
+--set NAME:KNOB=VALUE (with --full-outputs, repeatable): the full run of notebook NAME runs with
+that knob changed, e.g. `--set 04_training:EPOCHS=3` to store a full-data run that fits in minutes
+on a CPU. The stored knob cell keeps the lesson's own line and prints, under it, what was set.
 
 --out DIR: run in the mode the environment says and write fully executed copies into DIR, leaving
 notebooks/ alone (with KIT_SMOKE unset that is a full run, which is how the figures in images/ are
@@ -37,6 +41,7 @@ Only jupyter_client (which ipykernel brings) is needed: no nbconvert, no nbclien
 import argparse
 import copy
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -213,6 +218,26 @@ def merge_full_run(full, smoke):
     return differing
 
 
+def override_knobs(notebook, settings):
+    """A copy of `notebook` whose knob lines (`KNOB = ...`) read the values of `settings` (KNOB=VALUE),
+    each cell that changed printing what was set, so that the stored outputs say how they were made."""
+    notebook = copy.deepcopy(notebook)
+    for setting in settings:
+        knob, value = setting.split("=", 1)
+        for cell in notebook.cells:
+            lines = cell.source.splitlines() if cell.cell_type == "code" else []
+            found = [i for i, line in enumerate(lines) if re.match(rf"{knob}\s*=", line)]
+            if found:
+                lines[found[0]] = f"{knob} = {value}"
+                lines.append(f"print('The outputs stored here ran with {knob} = {value} (tools.refresh_notebooks --set); "
+                             f"the lesson\\'s own setting is the line above.')")
+                cell.source = "\n".join(lines)
+                break
+        else:
+            sys.exit(f"error: --set {setting}: no line `{knob} = ...` in the notebook")
+    return notebook
+
+
 def drop_raw_outputs(notebook):
     for cell in notebook.cells:
         cell.pop("raw_outputs", None)
@@ -258,6 +283,8 @@ def main(argv=None):
                         help="store every cell's outputs from a full run (marked cells: from a smoke run)")
     parser.add_argument("--data-root", type=Path, help="with --full-outputs: the full run's data (e.g. the JPEG copy)")
     parser.add_argument("--dpi", type=int, default=DEFAULT_DPI, help=f"with --full-outputs: figures' dpi (default {DEFAULT_DPI})")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME:KNOB=VALUE",
+                        help="with --full-outputs: change a knob for NAME's full run (repeatable)")
     parser.add_argument("--smoke-full", action="store_true", help="with --full-outputs: run the full pass in smoke mode too")
     args = parser.parse_args(argv)
     if args.full_outputs and not (args.data_root or args.smoke_full):
@@ -280,8 +307,11 @@ def main(argv=None):
         if args.full_outputs:
             notebook = execute(copy.deepcopy(source), env=kernel_env(smoke=True))
             smoke_seconds = time.perf_counter() - started
-            full = execute(copy.deepcopy(source), env=kernel_env(smoke=args.smoke_full, data_root=args.data_root),
+            knobs = [s.split(":", 1)[1] for s in args.set if s.split(":", 1)[0] == name]
+            full = execute(override_knobs(source, knobs), env=kernel_env(smoke=args.smoke_full, data_root=args.data_root),
                            prologue=figure_prologue(args.dpi))
+            for cell, lesson in zip(full.cells, source.cells):  # the lesson's own lines are what is stored
+                cell.source = lesson.source
             differing = merge_full_run(full, notebook)
             smoke_stderr, notebook = stderr_of(notebook), full
             if differing:
