@@ -35,12 +35,14 @@
 # | part | work | 2-core CPU (measured) | Colab T4 GPU (estimate) |
 # |---|---|---|---|
 # | sections 1–5 | load the data, 100 range-test steps, the schedule | about 2 min | under a minute |
-# | section 6, the run | 30 epochs of 50,000 images | 69 min (median 139 s an epoch at batch 128) | 5–10 min |
+# | section 6, the run | 30 epochs of 50,000 images | 69 min (median 139 s an epoch at batch 128) | 2–5 min |
 #
 # The CPU figures are this notebook run in full on CIFAR-10 (JPEG copy), 2-core AMD EPYC, bfloat16. The T4 column is
-# an estimate: on an H100 given Colab's 2 CPU cores an epoch took 8–9 s (4–5 minutes for 30 epochs), and a T4
-# computes several times slower than an H100. For a class on a CPU, `EPOCHS = 5` (about 12 minutes) shows the whole
-# story.
+# an estimate, not a measurement. With the augmentation in CPU workers, an epoch on an H100 given Colab's 2 CPU cores
+# took 8–9 s (measured): the two cores, not the GPU, set the pace. On a GPU the kit now replays the same
+# Albumentations pipeline on the GPU itself (`augment_on`, printed with the recipe), which removes that bound; the
+# network's own work on a T4 is estimated at 1.5–2.5 s an epoch. `python -m helpers.bench --measure-epoch` measures
+# both on your runtime. For a class on a CPU, `EPOCHS = 5` (about 12 minutes) shows the whole story.
 #
 # **What to expect.** The grey curves of section 7 are the kit's reference run: the default recipe, 30 epochs,
 # max LR 0.2, trained on an H100 on **CIFAR-10 (JPEG copy)**, a JPEG re-encoding of CIFAR-10 that stands in for it
