@@ -64,6 +64,16 @@ def test_marked_cells_keep_the_smoke_run_and_the_rest_the_full_run():
     assert all(cell.execution_count for cell in full.cells), "stored outputs need an execution count (nbval)"
 
 
+def test_a_marked_cell_printed_in_several_messages_is_stored_once():
+    """A loop of prints arrives as several stream messages; comparing and storing both merge them,
+    and the stored text must still be what the cell printed, once."""
+    marked = f"{refresh.CHECK_MARKER}\nfor corner in 'ab': print(corner)"
+    raw = lambda: [stream("a\n"), stream("b\n")]
+    full, smoke = notebook(marked, raw=[raw()]), notebook(marked, raw=[raw()])
+    assert refresh.merge_full_run(full, smoke) == []
+    assert [o.text for o in full.cells[0].outputs] == ["a\nb\n"]
+
+
 def test_a_marked_cell_that_prints_differently_is_reported_and_stored_as_nbval_sees_it():
     marked = f"{refresh.CHECK_MARKER}\nprint(len(data))"
     full = notebook(marked, raw=[[stream("50000\n")]])

@@ -94,13 +94,14 @@ def _is_clear(output):
 
 
 def _merge_streams(outputs):
-    """Consecutive prints to the same stream become one output, as Jupyter stores them."""
+    """Consecutive prints to the same stream become one output, as Jupyter stores them. Works on
+    copies: the outputs are merged more than once (to compare, to store), and must not grow."""
     merged = []
     for output in outputs:
         if merged and output.output_type == "stream" == merged[-1].output_type and output.name == merged[-1].name:
             merged[-1].text += output.text
         else:
-            merged.append(output)
+            merged.append(copy.deepcopy(output))
     return merged
 
 
