@@ -132,9 +132,9 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
                        f"{len(data.train) // MIN_STEPS_PER_EPOCH} or less (--batch-size, BATCH_SIZE), or more images.")
     test_loader = eval_batches(data, device, max(recipe.batch_size, 512))
     dtype = run_precision(device, recipe.mixed_precision)
-    run = RunState.start(model, recipe, len(train_loader), dtype)
+    run = RunState.start(model, recipe, len(train_loader), dtype, data)
     if checkpoint:
-        run.resume(checkpoint, data, device)
+        run.resume(checkpoint, device)
         log(f"resuming {checkpoint} after epoch {run.epoch}")
     elif resume:
         log(f"nothing to resume in {out}: starting a new run")
@@ -161,8 +161,8 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
         log(_epoch_line(entry, recipe.epochs))
         if entry["test_acc"] > best_acc:
             best_acc = entry["test_acc"]
-            run.save(out / "best.pt", data)
-        run.save(out / "last.pt", data)  # last: after best, so a crash between the two loses nothing
+            run.save(out / "best.pt")
+        run.save(out / "last.pt")  # last: after best, so a crash between the two loses nothing
         write_metrics(out / "metrics.json", run.evaluated, data, device, run.history, recipe, extra)
         if writer:
             _log_tensorboard(writer, entry, run.evaluated, test_loader)

@@ -71,7 +71,7 @@ def save_checkpoint(path, model, epoch=0, history=None, recipe=None):
     """A checkpoint of `model` as a run saves it, without training: for the loading tests."""
     run = RunState.start(model, recipe or Recipe(), steps_per_epoch=10, dtype=None)
     run.history = list(history) if history else ([{"epoch": epoch}] if epoch else [])
-    run.save(path, data=None)
+    run.save(path)
 
 
 def nan_from_step(monkeypatch, module, first):

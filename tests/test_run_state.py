@@ -33,19 +33,20 @@ def test_the_data_identity_tells_other_images_apart():
 def test_differences_name_each_setting_and_the_data_old_and_new():
     data, recipe = random_data(), Recipe()
     state = {"recipe": asdict(recipe), "data": {"identity": data_identity(data)}}
-    assert _differences(state, recipe, data) == []
+    assert _differences(state, recipe, data_identity(data)) == []
     other = Recipe(max_lr=0.05, epochs=10)
-    assert sorted(_differences(state, other, data)) == ["epochs was 30, now 10", "max_lr was 0.2, now 0.05"]
+    assert sorted(_differences(state, other, data_identity(data))) == ["epochs was 30, now 10", "max_lr was 0.2, now 0.05"]
     renamed = CIFAR10(data.train, data.test, data.classes, "other pixels, subset of 64", data.mean, data.std)
-    (line,) = _differences(state, recipe, renamed)
+    (line,) = _differences(state, recipe, data_identity(renamed))
     assert line == "data (--data-root, --subset) was 'random pixels', now 'other pixels, subset of 64'"
-    (line,) = _differences(state, recipe, with_train(data, 255 - data.train.images))
+    (line,) = _differences(state, recipe, data_identity(with_train(data, 255 - data.train.images)))
     assert line.endswith("now 'random pixels' with other images")
 
 
 def test_a_file_of_exported_weights_cannot_be_resumed(tmp_path):
     save_checkpoint(tmp_path / "best.pt", Net(widths=(8, 16, 16, 16)))
     export_weights(tmp_path / "best.pt", tmp_path / "shipped.pt")
-    run = RunState.start(Net(widths=(8, 16, 16, 16)), Recipe(ema_decay=0), steps_per_epoch=10, dtype=None)
+    run = RunState.start(Net(widths=(8, 16, 16, 16)), Recipe(ema_decay=0), steps_per_epoch=10, dtype=None,
+                         data=random_data())
     with pytest.raises(CheckpointError, match="holds trained weights but not a run's state"):
-        run.resume(tmp_path / "shipped.pt", random_data(), "cpu")
+        run.resume(tmp_path / "shipped.pt", "cpu")

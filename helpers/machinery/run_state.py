@@ -3,6 +3,7 @@
     RunState.start      model, optimiser, OneCycleLR, gradient scaler, weight average, empty history
     RunState.save       OUT/best.pt or OUT/last.pt, atomically (checkpoints.atomic_write)
     RunState.resume     load OUT/last.pt back, after checking it was the same recipe on the same data
+    data_entry          what a checkpoint records of the data: description, mean, std, classes, identity
     data_identity       what "the same data" means: description, sizes and a digest of the pixels
     saved_recipe        the recipe a run folder was started with, or None
 
@@ -33,6 +34,13 @@ def data_identity(data):
             "digest": digest.hexdigest()[:16]}
 
 
+def data_entry(data):
+    """What a checkpoint records of its data, made once a run: what loading needs (mean, std,
+    classes) and what resuming checks (the identity)."""
+    return {"description": data.description, "mean": list(data.mean), "std": list(data.std),
+            "classes": list(data.classes), "identity": data_identity(data)}
+
+
 def saved_recipe(out_dir):
     """The recipe the run in `out_dir` was started with (from last.pt, else best.pt), or None."""
     for name in ("last.pt", "best.pt"):
@@ -51,13 +59,15 @@ class RunState:
     scheduler: object
     scaler: object = None
     average: WeightAverage = None
+    data: dict = None  # data_entry of the run's data
     history: list = field(default_factory=list)
 
     @classmethod
-    def start(cls, model, recipe, steps_per_epoch, dtype):
+    def start(cls, model, recipe, steps_per_epoch, dtype, data=None):
         optimizer = make_optimizer(model, recipe)
         return cls(model, recipe, optimizer, make_scheduler(optimizer, recipe, steps_per_epoch),
-                   gradient_scaler(dtype), WeightAverage(model, recipe.ema_decay) if recipe.ema_decay else None)
+                   gradient_scaler(dtype), WeightAverage(model, recipe.ema_decay) if recipe.ema_decay else None,
+                   data_entry(data) if data is not None else None)
 
     @property
     def epoch(self):
@@ -68,7 +78,7 @@ class RunState:
         """The weights a run tests and saves: the weight average's when there is one."""
         return self.average.model if self.average else self.model
 
-    def save(self, path, data):
+    def save(self, path):
         state = {"architecture": describe_model(self.model), "epoch": self.epoch,
                  "model": self.evaluated.state_dict(),
                  "training_model": self.model.state_dict() if self.average else None,
@@ -76,12 +86,10 @@ class RunState:
                  "history": list(self.history), "rng": rng_state(),
                  "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                  "scaler": self.scaler.state_dict() if self.scaler else None,
-                 "recipe": asdict(self.recipe),
-                 "data": {"description": data.description, "mean": list(data.mean), "std": list(data.std),
-                          "classes": list(data.classes), "identity": data_identity(data)} if data else None}
+                 "recipe": asdict(self.recipe), "data": self.data}
         atomic_write(path, lambda tmp: torch.save(state, tmp))
 
-    def resume(self, path, data, device):
+    def resume(self, path, device):
         """Continue from the checkpoint at `path`. Refuses, naming each difference, a checkpoint of
         another recipe or other data: the history would mix two runs."""
         state = load_checkpoint(path, self.model, map_location=device,
@@ -89,7 +97,7 @@ class RunState:
         if "optimizer" not in state:  # export_weights' files keep the weights only
             raise CheckpointError(f"{path} holds trained weights but not a run's state (optimiser, schedule, random "
                                   f"generators): it cannot be resumed. Train in another folder.")
-        differences = _differences(state, self.recipe, data)
+        differences = _differences(state, self.recipe, self.data["identity"] if self.data else None)
         if differences:
             raise CheckpointError(f"{path} was trained with other settings: {'; '.join(differences)}. Resume with the "
                                   f"run's own settings, or start a new run in another folder.")
@@ -104,15 +112,15 @@ class RunState:
         self.history = state["history"]
 
 
-def _differences(state, recipe, data):
-    """'name: was X, now Y' for each recipe field and data property that differs."""
+def _differences(state, recipe, new_data):
+    """'name: was X, now Y' for each recipe field and data property that differs. `new_data`: the
+    data_identity of the data to resume on."""
     now = asdict(recipe)
     # A checkpoint from before augment_on existed augmented in the CPU workers.
     saved = {**now, "augment_on": "workers", **{k: v for k, v in (state.get("recipe") or {}).items() if k in now}}
     out = [f"{name} was {saved[name]!r}, now {now[name]!r}" for name in now if saved[name] != now[name]]
     saved_data = (state.get("data") or {}).get("identity")
-    if saved_data:  # checkpoints from before the identity was stored are checked by recipe only
-        new_data = data_identity(data)
+    if saved_data and new_data:  # checkpoints from before the identity was stored are checked by recipe only
         if saved_data != new_data:
             same_name = saved_data["description"] == new_data["description"]
             out.append(f"data (--data-root, --subset) was {saved_data['description']!r}, now "
