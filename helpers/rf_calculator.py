@@ -1,7 +1,8 @@
 """The receptive-field calculator of notebook 02: an editable layer list whose table updates as
 you type (what a spreadsheet would do).
 
-    parse_layers   "name, kernel, padding, stride, dilation" a line → LayerSpecs (errors say which line)
+    parse_layers   "name, kernel, padding, stride, dilation" a line → LayerSpecs (errors say which line);
+                   the layers up to global pooling, which is not listed (the kit's RF convention, notebook 02)
     describe       the table for a layer list, and the RF it reaches (or what is wrong with the list)
     rf_calculator  a text box of layers and the table below it, shown once: as widgets where a front
                    end draws them (Jupyter, Colab), as the plain table where none does (tests, a static page)
@@ -71,7 +72,7 @@ class RFCalculator:
         self.table = widgets.HTML()
         self.box.observe(self.update, names="value")  # one callback a change of the text, ipywidgets 7 and 8
         self.update()
-        self.widget = widgets.VBox([widgets.HTML("<b>Edit the layers</b> (name, kernel, padding, stride, dilation):"),
+        self.widget = widgets.VBox([widgets.HTML("<b>Edit the layers</b> up to global pooling (name, kernel, padding, stride, dilation):"),
                                     self.box, self.table])
 
     @property

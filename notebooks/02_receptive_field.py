@@ -298,10 +298,20 @@ assert rows[-1]["r_out"] == 17
 # %% [markdown]
 # ## 4. The receptive field of the kit's `Net`
 #
-# `receptive_field_table` also takes a model: it runs one dummy image through it and records every
-# convolution in the order the forward pass runs them, named by stage (C1 to C4, as in notebook 03).
-# `Net`'s residual shortcuts carry no layers, so the longest path, and with it the RF, goes through
-# every convolution. The pointwise 1 × 1 convolutions add nothing; the dilated one in C4 adds
+# **The kit's convention, used everywhere (the calculator, the tables, the checker of notebook 03):
+# a network's RF is the RF of the map that enters global average pooling.** That map is the last
+# one whose positions each see a patch of the image; global pooling then averages all its
+# positions into one number a channel. It widens no position's field, so it is not a layer of the
+# table, whether it is written `nn.AdaptiveAvgPool2d(1)`, `nn.AvgPool2d(8)` sized to the map,
+# `x.mean((2, 3))` or `F.avg_pool2d(x, 8)`. (Counted as an 8 × 8 layer it would add
+# $(8 - 1) \cdot 4 = 28$ pixels that no position sees.)
+#
+# `receptive_field_table` also takes a model: it runs one dummy image through it and follows every
+# tensor from the input, so it records every convolution and pooling in the order the forward pass
+# runs them (as `nn` modules or as functions called in `forward`), named by stage (C1 to C4, as in
+# notebook 03), each with the field of the tensor it really read: on a residual block, the larger
+# of the two branches. `Net`'s residual shortcuts carry no layers, so the RF goes through every
+# convolution. The pointwise 1 × 1 convolutions add nothing; the dilated one in C4 adds
 # $(5 - 1) \cdot 4 = 16$ pixels at once.
 
 # %%
@@ -313,6 +323,29 @@ print(format_table(net_rows))
 computed_rf = receptive_field(net, input_size=INPUT_SIZE)
 print(f"\nreceptive field of the last layer: {computed_rf} x {computed_rf} pixels "
       f"(the image is {INPUT_SIZE} x {INPUT_SIZE})")
+
+# %% [markdown]
+# The same `Net` with its global pooling written four ways: the same RF, the one of the 8 × 8 map
+# that enters the pooling.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class NetWithPool(Net):
+    """Net whose global average pooling is `pool`, a module or a function."""
+
+    def __init__(self, pool):
+        super().__init__()
+        self.pool = pool
+        self.output = nn.Sequential(nn.Flatten(), nn.Linear(128, 10))
+
+    def forward(self, x):
+        return self.output(self.pool(self.features(x)))
+
+
+pools = {"nn.AdaptiveAvgPool2d(1)": nn.AdaptiveAvgPool2d(1), "nn.AvgPool2d(8)": nn.AvgPool2d(8),
+         "x.mean((2, 3))": lambda x: x.mean((2, 3), keepdim=True), "F.avg_pool2d(x, 8)": lambda x: F.avg_pool2d(x, 8)}
+for name, pool in pools.items():
+    print(f"{name:<25} RF {receptive_field(NetWithPool(pool), input_size=INPUT_SIZE)}")
 
 # %% [markdown]
 # An RF of 61 is wider than the image, but that does not mean every output sees all of it. Output
@@ -334,7 +367,7 @@ for corner, position in {"top left": (0, 0), "top right": (0, -1), "bottom left"
 # ## 5. The RF calculator: change a layer, watch the table
 #
 # A text box: one layer a line, `name, kernel, padding, stride, dilation`, filled in with `Net`'s
-# convolutions. Change a number (a stride of 2 moved to a later layer, a dilation of 4, a layer
+# convolutions up to its global pooling (which, by the convention of section 4, is not listed). Change a number (a stride of 2 moved to a later layer, a dilation of 4, a layer
 # added or deleted) and the table and the RF below it update as you type. (Where widgets do not
 # run, the table is shown as text: change `LAYERS` and run the cell again.)
 
@@ -352,7 +385,8 @@ rf_calculator(LAYERS, input_size=INPUT_SIZE)
 # position to random inputs; `measured_receptive_field` does it for the centre output of an input
 # larger than the RF (96 × 96, so that no image border cuts the field) and measures the square of
 # pixels with a non-zero gradient. The weights are random: which pixels *can* matter depends only
-# on the architecture.
+# on the architecture. (For any network, notebook 03's checker measures the map entering global
+# pooling this way, running the network only that far: a pool sized for 32 × 32 never runs.)
 
 # %%
 show_code(input_gradient, measured_receptive_field)
@@ -482,7 +516,8 @@ plt.show()
 #   time on your device is not its share of multiply-adds (the tables above).
 # * $k_{\text{eff}} = d(k-1)+1$, $n_{\text{out}} = \lfloor (n_{\text{in}} + 2p - k_{\text{eff}})/s \rfloor + 1$,
 #   $j_{\text{out}} = j_{\text{in}} s$, $r_{\text{out}} = r_{\text{in}} + (k_{\text{eff}} - 1)\, j_{\text{in}}$
-#   (`rf_step`). `Net`'s RF, computed and measured, agree; an RF wider than the image still leaves a
+#   (`rf_step`). A network's RF is the RF of the map entering global average pooling, however the
+#   pooling is written. `Net`'s RF, computed and measured, agree; an RF wider than the image still leaves a
 #   corner output short of some pixels.
 # * Depth adds $2j$ a 3 × 3 layer, stride multiplies what every later layer adds, dilation widens a
 #   kernel for free. A dilated convolution without padding downsamples like a stride, with a larger

@@ -32,18 +32,23 @@
 #
 # | rule | how the kit checks it (`helpers.assignment.check_assignment`) |
 # |---|---|
-# | has the architecture C1 – C2 – C3 – C4 – output | four modules named `c1` … `c4` run in that order; their output sizes and what reduced them (stride, dilation without padding) are reported |
-# | uses **no max-pooling** | no max-pooling module, and no `F.max_pool2d` in `forward` either (every function the forward pass calls is watched) |
+# | has the architecture C1 – C2 – C3 – C4 – output | four modules named `c1` … `c4` run in that order; their output sizes and each operation that shrank the map, described as it is (stride, padding, dilation) |
+# | uses **no max-pooling** | max pooling in any form: `nn.MaxPool2d`, `F.max_pool2d` (with `return_indices` too), adaptive max, `amax`/`max` over positions, a max over tiles of a reshaped map |
 # | uses at least one **depthwise separable** convolution | a convolution with `groups` equal to its input channels and a kernel above 1, followed by a 1 × 1 |
-# | uses at least one **dilated** convolution | a convolution with `dilation > 1` |
-# | uses **global average pooling** before the classifier | an average pooling that turns the last map into one value a channel |
-# | has a **receptive field above 44** | computed layer by layer (notebook 02) and measured with gradients |
+# | uses at least one **dilated** convolution | a convolution with `dilation > 1`, an `nn.Conv2d` or an `F.conv2d` in `forward` |
+# | uses **global average pooling** before the classifier | an average over *every* position of the last map, in any form (`nn.AdaptiveAvgPool2d(1)`, `nn.AvgPool2d(8)` on an 8 × 8 map, `x.mean((2, 3))`, `F.avg_pool2d`); a pool that leaves positions out fails and says how many |
+# | has a **receptive field above 44** | the RF of the map entering global pooling (notebook 02's convention), computed along the layers and measured with gradients on that map |
 # | has **fewer than 200,000 parameters** | trainable parameters counted |
 # | gives 10 logits an image | one forward pass |
-# | reaches **85% test accuracy** (with flip, shift-scale-rotate and CoarseDropout) | read from the run's history: the accuracy and the epoch it was first reached |
+# | is trained with **HorizontalFlip, ShiftScaleRotate** (`Affine`) **and CoarseDropout** | read from the pipeline that trained (the run's `metrics.json`) |
+# | reaches **85% test accuracy** | read from the run's history: the accuracy and the epoch it was first reached |
 #
-# Without max-pooling, something else must shrink the maps. The course has been given in three forms, and the
-# checker accepts each:
+# Every rule is checked on the model object itself, from one forward pass on a dummy 32 × 32 batch that follows
+# every tensor: `nn` modules and the functions `forward` calls alike, fixed-size reshapes and attention included.
+# A rule that cannot be checked says why (`-`), and every other rule still gets its verdict.
+#
+# Without max-pooling, something else must shrink the maps. The course has been given in three forms; the checker
+# accepts each, and reports the two variants as rows of their own (`yes` / `no`, beside the rules):
 #
 # * **stride-2 convolutions** where the pools were (the kit's `Net` uses two);
 # * **"no max-pooling, but three 3 × 3 layers with stride 2 instead"**: the same idea, one stride-2 layer for each
@@ -91,7 +96,7 @@ BATCH_SIZE = 2             # images in the dummy batch that shows the shapes
 INPUT_SIZE = 32            # CIFAR-10 images are 32 x 32
 MODEL = "my_net.py:MyNet"  # your network (section 5): the file in my_networks/, and the class in it
 RUN_NAME = "my-net"        # its run in notebook 04 (runs/RUN_NAME): once trained, its accuracy joins the check
-KIT_ON_DRIVE = False       # Colab: keep my_networks/ and runs/ in a kit folder on Google Drive, where 04 and 05 find them
+KIT_ON_DRIVE = True        # Colab: my_networks/ and runs/ in the kit folder on your Google Drive, where 04 and 05 find them
 
 # %%
 import json
@@ -175,23 +180,25 @@ summary(net, (3, INPUT_SIZE, INPUT_SIZE), device="cpu")
 #
 # `check_assignment(model)` runs one dummy image through the model, watching every layer and every function its
 # `forward` calls, and returns one row a rule: what it measured, PASS or FAIL, and for a failure what to change.
-# Without a training history it checks everything but the accuracy (notebook 04 trains, and checks again with the
-# run's history). Notebook 04 runs the same check before it trains any network.
+# The course's variants come last, answered yes or no. Two rules are read from a run, not from the model: the
+# augmentation that trained it and its accuracy; before any training they show `-` and say why (notebook 04 trains,
+# and checks again with the run's pipeline and history). Notebook 04 runs the same check before it trains any network.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 checks = check_assignment(net)
 print(format_checks(checks))
-assert all(check.passed for check in checks)
+assert all(check.passed for check in checks if check.kind == "rule" and check.passed is not None)
 
 # %% [markdown]
 # ## 5. Your turn: your own network
 #
 # The next cell writes your network to a file, `MY_NET_FILE` (`my_networks/my_net.py` in the kit), so that notebooks
-# 04 and 05 can train and evaluate it, each on its own runtime. **On Colab, set `KIT_ON_DRIVE = True`** in the knobs
-# of this notebook, of 04 and of 05: a file on a runtime's own disk is gone with the runtime, and the other notebooks
-# run on runtimes of their own; in the kit folder on your Google Drive (`MyDrive/cifar10-kit`) every notebook finds
-# your network and its runs. Colab asks once for permission to use your Drive.
+# 04 and 05 can train and evaluate it, each on its own runtime. On Colab, `KIT_ON_DRIVE = True` (the default here,
+# in 04 and in 05) keeps it in the kit folder on your Google Drive (`MyDrive/cifar10-kit`), where every notebook
+# finds your network and its runs; a file on a runtime's own disk is gone with the runtime, and the other notebooks
+# run on runtimes of their own. Colab asks once for permission to use your Drive. (Anywhere else it is the kit's
+# own folder.)
 #
 # The template runs, and **fails two rules on purpose**: it has neither a depthwise separable nor a dilated
 # convolution. Make it pass: `helpers.model` has the blocks (`ConvBlock(c_in, c_out, stride=, dilation=)`,
@@ -222,14 +229,14 @@ class MyNet(nn.Module):
 
 # %% [markdown]
 # The checker's verdict on your network, read back from the file. Once notebook 04 has trained it (`RUN_NAME`),
-# the run's history is read too and the accuracy row appears.
+# the run's `metrics.json` is read too: its history for the accuracy row, its pipeline for the augmentation row.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 torch.manual_seed(SEED)
 my_net = load_network(f"{MY_NET_FILE}:{MODEL.partition(':')[2]}")()
-history = json.loads((MY_RUN / "metrics.json").read_text())["epochs"] if (MY_RUN / "metrics.json").is_file() else None
-print(format_checks(check_assignment(my_net, history)))
+run = json.loads((MY_RUN / "metrics.json").read_text()) if (MY_RUN / "metrics.json").is_file() else {}
+print(format_checks(check_assignment(my_net, run.get("epochs"), augmentation=run.get("augmentation"))))
 
 # %% [markdown]
 # Its receptive-field table (notebook 02's columns) and where its parameters sit, stage by stage:
@@ -264,9 +271,10 @@ print(f'MODEL = "{MODEL}"\nRUN_NAME = "{RUN_NAME}"\nKIT_ON_DRIVE = {KIT_ON_DRIVE
 #   scores; the stage table above shows where the parameters sit: about half of them in C2.
 # * Stride-2 convolutions replace max-pooling (or, in the course's other forms, three of them, or dilated
 #   convolutions without padding), depthwise separable ones make 128 channels affordable, one dilated convolution
-#   widens the RF; `check_assignment` checks every rule on the model object itself.
-# * Your network lives in a file (`MODEL`), its run in a folder (`RUN_NAME`), both in the kit or, with
-#   `KIT_ON_DRIVE = True`, in the kit folder on Google Drive: the same three knobs in notebooks 03, 04 and 05.
+#   widens the RF; `check_assignment` checks every rule on the model object itself, in whatever form the network
+#   is written, and says why where a rule cannot be checked.
+# * Your network lives in a file (`MODEL`), its run in a folder (`RUN_NAME`), both in the kit folder on Google
+#   Drive on Colab (`KIT_ON_DRIVE = True`, the default): the same three knobs in notebooks 03, 04 and 05.
 
 # %% [markdown]
 # ## Exercises
@@ -293,7 +301,7 @@ print(f'MODEL = "{MODEL}"\nRUN_NAME = "{RUN_NAME}"\nKIT_ON_DRIVE = {KIT_ON_DRIVE
 # C2, C3 and C4 each with a 3 × 3 convolution of dilation 1, 2, 4 and 8 **without padding**
 # (`nn.Conv2d(c, c, 3, dilation=d, padding=0)`, then a BatchNorm and a ReLU), keep a depthwise separable block
 # somewhere, and check it. First predict the map size after each stage and the receptive field.
-# *What to look for:* the stages row of the check ("dilation d without padding"), and whether the RF passes.
+# *What to look for:* the stages row of the check ("padding 0, dilation d"), the bonus row, and whether the RF passes.
 # <details><summary>Answer</summary>
 #
 # A 3 × 3 kernel with dilation $d$ spans $2d + 1$ pixels, so without padding it takes $2d$ off the map: 32 → 30 → 26 →
