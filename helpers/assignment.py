@@ -41,11 +41,12 @@ class Check:
     kind: str = "rule"  # "rule": the assignment; "variant" and "bonus": the course's variants, reported beside
 
 
-def check_assignment(model, history=None, augmentation=None, input_size=32):
+def check_assignment(model, history=None, augmentation=None, input_size=32, measure=True):
     """Each rule of the assignment as a Check, for any network that runs on a 32x32 batch.
     `history`: the run's epochs (fit's return value, or metrics.json's "epochs"), for the accuracy
     rule; `augmentation`: the Albumentations pipeline that trained (an A.Compose, or the A.to_dict
-    that metrics.json records). A rule that cannot be checked says why, and the others still run."""
+    that metrics.json records). A rule that cannot be checked says why, and the others still run.
+    `measure=False`: one forward pass and nothing more (the RF computed, not measured with gradients)."""
     params = count_parameters(model)
     checks = [Check("parameters under 200,000", f"{params:,}", params < MAX_PARAMETERS,
                     f"{params - MAX_PARAMETERS + 1:,} too many: fewer channels, or depthwise separable convolutions "
@@ -55,6 +56,7 @@ def check_assignment(model, history=None, augmentation=None, input_size=32):
         hooks.append(module.register_forward_hook(lambda m, i, o, path=path: stages.setdefault(path, o)))
     try:
         trace = trace_forward(model, input_size)
+        trace.measure = measure
     except Exception as error:  # the network's own forward fails: nothing else can be measured
         why = f"not checked: the forward pass fails on a batch of {input_size}x{input_size} images ({_line(error)})"
         return checks + [Check(rule, why, None, "") for rule in _MODEL_RULES] + _run_rules(history, augmentation)
@@ -165,7 +167,8 @@ def _receptive_field(model, trace, stages, size):
     if final is None:
         return Check(rule, "not checked: the network has no map with positions", None, fix)
     computed = final.r
-    measured, why = measure_network_field(model, trace, size)
+    measured, why = (measure_network_field(model, trace, size) if trace.measure else
+                     (None, "only one forward pass was asked for (measure=False)"))
     where = "the map entering global average pooling" if trace.pool else "the last map (no global pooling)"
     if computed is not None and measured == computed:
         rf, text = computed, f"{computed} computed, {measured} measured ({where})"
