@@ -89,3 +89,21 @@ def test_every_notebook_asks_colab_for_a_gpu(ipynb):
         assert metadata.get("accelerator") == "GPU" and metadata.get("colab", {}).get("gpuType") == "T4", (
             f"{path.name} must carry Colab's GPU request: metadata accelerator: GPU, colab: gpuType: T4 "
             f"(in the .py header, with notebook_metadata_filter: accelerator,colab)")
+
+
+def test_use_fork_points_every_link_at_the_fork(tmp_path):
+    """A teacher's fork: one command rewrites the setup cells, the badges and REPO_URL alike."""
+    import shutil
+
+    from tools.use_fork import use_fork
+
+    for name in ("README.md", "helpers/machinery/notebook.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / name, tmp_path / name)
+    shutil.copytree(NOTEBOOKS, tmp_path / "notebooks", ignore=shutil.ignore_patterns("__pycache__"))
+    changed = use_fork("https://github.com/a-teacher/our-course", branch="spring", root=tmp_path)
+    assert len(changed) == 2 + len(IPYNB) + len(PY)
+    everything = "".join((tmp_path / p).read_text() for p in changed)
+    assert SLUG not in everything
+    assert everything.count("colab.research.google.com/github/a-teacher/our-course/blob/spring/") >= 2 * len(IPYNB) + 6
+    assert f'REPO_URL = "https://github.com/a-teacher/our-course"' in (tmp_path / "notebooks" / PY[0].name).read_text()
