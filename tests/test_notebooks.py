@@ -107,3 +107,29 @@ def test_use_fork_points_every_link_at_the_fork(tmp_path):
     assert SLUG not in everything
     assert everything.count("colab.research.google.com/github/a-teacher/our-course/blob/spring/") >= 2 * len(IPYNB) + 6
     assert f'REPO_URL = "https://github.com/a-teacher/our-course"' in (tmp_path / "notebooks" / PY[0].name).read_text()
+
+
+def _repeated_lines(text, window=2):
+    """The first run of `window` lines (of some length) that a cell's output shows twice, or None."""
+    lines, seen = text.splitlines(), {}
+    for i in range(len(lines) - window + 1):
+        block = tuple(lines[i:i + window])
+        if all(len(line.strip()) > 10 for line in block):
+            if block in seen and i - seen[block] >= window:
+                return block
+            seen.setdefault(block, i)
+    return None
+
+
+@pytest.mark.parametrize("ipynb", IPYNB, ids=lambda p: p.stem)
+def test_no_stored_output_repeats_itself(ipynb):
+    """A cell's stored text, printed once: a refresh that merged a stream twice stored it twice."""
+    import json
+
+    for number, cell in enumerate(json.loads(ipynb.read_text())["cells"]):
+        text = ""
+        for output in cell.get("outputs", []):
+            part = output.get("text") or output.get("data", {}).get("text/plain", "")
+            text += "".join(part) if isinstance(part, list) else part
+        repeated = _repeated_lines(text)
+        assert repeated is None, f"{ipynb.name} cell {number} shows these lines twice: {repeated}"
