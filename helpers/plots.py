@@ -104,7 +104,9 @@ def plot_history(history, title=None, reference=None, reference_label="reference
     acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
-        ax.legend()
+    # One legend for both panels, below them: inside an axes it would hide the first epochs, where the curves start.
+    handles, labels = acc_ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize="small", frameon=False)
     if title:
         fig.suptitle(title)
     return fig
@@ -168,15 +170,23 @@ def plot_class_accuracy(accuracies, title=None, reference=None, reference_label=
 
 
 def plot_confusion_matrix(matrix, classes, title=None):
-    """matrix[true, predicted] as a coloured grid with the count in each cell: the diagonal is
-    what was right, a bright cell off it is a pair of classes the model confuses."""
+    """matrix[true, predicted] as a grid with the count in each cell. Only the mistakes are
+    coloured, on a scale of their own (0 to the largest confusion): on one scale with the diagonal
+    (hundreds of right answers a class) every confusion would look near-white. The diagonal, what
+    was right, is grey with its count in bold."""
     matrix = as_numpy(matrix)
-    fig, ax = plt.subplots(figsize=(7, 6), layout="constrained")
-    ax.imshow(matrix, cmap="Blues")
-    threshold = matrix.max() / 2  # white numbers on dark cells, black on light ones
+    diagonal = np.eye(*matrix.shape, dtype=bool)
+    mistakes = np.ma.masked_where(diagonal, matrix)
+    largest = max(float(mistakes.max() or 0), 1.0)
+    fig, ax = plt.subplots(figsize=(7.5, 6), layout="constrained")
+    cmap = plt.get_cmap("Reds").with_extremes(bad="0.85")  # the masked diagonal: light grey
+    shown = ax.imshow(mistakes, cmap=cmap, vmin=0, vmax=largest)
+    fig.colorbar(shown, ax=ax, shrink=0.8, label="images (off the diagonal: the mistakes)")
     for (t, p), count in np.ndenumerate(matrix):
+        on_diagonal = t == p
         ax.text(p, t, f"{count:g}", ha="center", va="center", fontsize=8,
-                color="white" if count > threshold else "black")
+                fontweight="bold" if on_diagonal else "normal",
+                color="white" if not on_diagonal and count > largest / 2 else "black")
     ticks = np.arange(len(classes))
     ax.set_xticks(ticks, classes, rotation=45, ha="right")
     ax.set_yticks(ticks, classes)

@@ -8,6 +8,7 @@
 Why each default is what it is: notebook 04; what each one measured: RESULTS.md.
 """
 import math
+import numbers
 from dataclasses import dataclass, fields
 
 import torch
@@ -46,6 +47,11 @@ class Recipe:
     def check(self):
         """Refuse, before any training, a setting with which a run cannot learn. The command line
         and `fit` both call it: one place says what is possible."""
+        for name, low in (("epochs", -math.inf), ("batch_size", -math.inf), ("seed", 0)):  # below 1: said next
+            value = getattr(self, name)  # whole numbers; the seed one NumPy takes
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not (low <= value < 2**32):
+                raise KitError(f"{name.replace('_', ' ')} {value!r} is not possible: a whole number from "
+                               f"{1 if low < 0 else low} to {2**32 - 1} (--{name.replace('_', '-')}).")
         if self.epochs <= 0:
             raise KitError(f"epochs {self.epochs} is not possible: train for 1 or more epochs (--epochs, EPOCHS).")
         if self.batch_size <= 0:
@@ -58,6 +64,23 @@ class Recipe:
             raise KitError(f"unknown optimizer {self.optimizer!r}: use sgd or adam.")
         if self.augment_on not in ("auto", "device", "workers"):
             raise KitError(f"augment_on {self.augment_on!r} is not possible: use auto, device or workers.")
+        sgd = self.optimizer == "sgd"  # OneCycleLR cycles SGD's momentum by 0.05 each way: it must stay in [0, 1)
+        for name, low, high, high_included, what in (
+                ("momentum", 0.05 if sgd else 0.0, 0.95 if sgd else 1.0, False,
+                 "SGD's momentum is from 0.05 to below 0.95, as OneCycleLR cycles it by 0.05 each way (0.9 is usual)"
+                 if sgd else "Adam's beta1 is from 0 to below 1 (0.9 is usual)"),
+                ("weight_decay", 0.0, math.inf, False, "a weight decay is 0 or more, such as 5e-4"),
+                ("label_smoothing", 0.0, 1.0, True, "label smoothing is from 0 to 1, such as 0.1"),
+                ("l1", 0.0, math.inf, False, "an L1 factor is 0 or more, such as 5e-5"),
+                ("ema_decay", 0.0, 1.0, False, "the weight average's decay is 0 (none) to below 1, such as 0.99"),
+                ("pct_start", 0.0, 1.0, False, "pct_start, the share of the run that climbs, is above 0 and below 1, "
+                                               "such as 0.25")):
+            value = getattr(self, name)
+            number = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+            if not (number and low <= value and (value <= high if high_included else value < high)
+                    and (name != "pct_start" or value > 0)):
+                raise KitError(f"{name.replace('_', ' ')} {value!r} is not possible: {what} "
+                               f"(--{name.replace('_', '-')}).")
         return self
 
     @classmethod

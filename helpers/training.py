@@ -10,6 +10,8 @@ The recipe and why: notebook 04. The batches arrive finished (machinery/loader.p
 channels-last, on the device. What a run changes as it goes (model, optimiser, schedule, weight
 average, history) is one object, machinery/run_state.py's RunState, which saves and resumes itself.
 """
+import itertools
+import json
 import math
 import time
 from dataclasses import replace
@@ -20,13 +22,16 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from helpers import KitError
-from helpers.assignment import check_assignment, format_checks
-from helpers.machinery.checkpoints import prepare_run_folder, write_metrics
+from helpers.assignment import check_assignment, format_checks, rules_record
+from helpers.machinery.checkpoints import (RunWriteError, holding_run_folder, load_checkpoint, prepare_run_folder,
+                                           rng_state, set_rng_state, write_metrics)
 from helpers.machinery.device import autocast, pick_device, run_precision, seed_everything, to_device
 from helpers.machinery.loader import eval_batches, train_batches
+from helpers.machinery.pipelines import check_pipeline, pipeline_record
 from helpers.machinery.registry import error_line
 from helpers.machinery.run_state import RunState
 from helpers.recipe import l1_penalty
+from helpers.transforms import train_transforms
 
 MIN_STEPS_PER_EPOCH = 4  # fewer leave OneCycleLR no room to climb and descend, and BatchNorm few batches
 CHECK_FINITE_EVERY = 10  # steps between looks at the loss: each look makes a GPU wait for Python
@@ -68,7 +73,13 @@ def train_epoch(run, batches, dtype=None, progress=True, desc="train"):
     correct = torch.zeros((), device=batches.device, dtype=torch.long)
     seen, lrs = 0, []
     bar = tqdm(batches, desc=desc, leave=False, disable=not progress, dynamic_ncols=True)
-    for step, (images, labels) in enumerate(bar, 1):
+    batch_iterator = iter(bar)
+    # Starting the loader draws its workers' seed from torch's generator: each epoch, or only at the
+    # first one when the workers persist, which a resumed run would then draw again. Undone, so that
+    # dropout and every other draw see the same generator on a resume as in an uninterrupted run.
+    with torch.random.fork_rng(devices=[]):
+        first = next(batch_iterator, None)
+    for step, (images, labels) in enumerate(itertools.chain([first] if first is not None else [], batch_iterator), 1):
         loss, logits = training_step(run.model, images, labels, run.optimizer, dtype, run.scaler,
                                      run.recipe.label_smoothing, run.recipe.l1)
         if run.average is not None:
@@ -112,18 +123,28 @@ def evaluate(model, batches, tta=False, dtype="auto"):
     return F.cross_entropy(logits, labels).item(), 100 * (logits.argmax(1) == labels).float().mean().item()
 
 
-def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True, tensorboard_dir=None, log=print):
+@holding_run_folder()  # the run folder is held from prepare_run_folder until fit ends, however it ends
+def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True, tensorboard_dir=None, log=print,
+        augmentation=None):
     """Train `model` on `data` with `recipe`, writing OUT/last.pt and OUT/best.pt (atomically) and
     OUT/metrics.json after every epoch. `resume=True` continues the run in OUT: with the same seed
     on the same machine the history is the one an uninterrupted run would have written. A folder
-    that holds a run is never trained in afresh."""
+    that holds a run is never trained in afresh.
+
+    `augmentation`: your own Albumentations A.Compose (notebook 01's last section), used instead of
+    the course's pipeline that the recipe's switches build. Either way the run records the pipeline
+    (A.to_dict) in metrics.json and its checkpoints, and a resume with another pipeline is refused."""
     recipe.check()
+    if augmentation is not None:  # before anything is written: it must run and hand back uint8 images
+        check_pipeline(augmentation, data.train.images[:8])
+    compose = train_transforms(data.mean, recipe) if augmentation is None else augmentation
+    pipeline = pipeline_record(compose)
     out, checkpoint = prepare_run_folder(out_dir, resume)
-    broken = _report_assignment(model, log)  # first: a student reads it before anything else
+    assignment = _report_assignment(model, log, compose)  # first: a student reads it before anything else
     device = pick_device(device, log) if isinstance(device, str) else device
     seed_everything(recipe.seed)
     to_device(model, device)
-    train_loader = train_batches(data, recipe, device, log=log)
+    train_loader = train_batches(data, recipe, device, log=log, augmentation=augmentation)
     # Recorded as it ran ("device" or "workers"), so that a resume cannot switch.
     recipe = replace(recipe, augment_on=getattr(train_loader, "augment_on", "workers"))
     if len(train_loader) < MIN_STEPS_PER_EPOCH:  # a run that cannot learn must not pass for one that did
@@ -132,45 +153,127 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
                        f"{len(data.train) // MIN_STEPS_PER_EPOCH} or less (--batch-size, BATCH_SIZE), or more images.")
     test_loader = eval_batches(data, device, max(recipe.batch_size, 512))
     dtype = run_precision(device, recipe.mixed_precision)
-    run = RunState.start(model, recipe, len(train_loader), dtype, data)
+    run = RunState.start(model, recipe, len(train_loader), dtype, data, augmentation=pipeline)
     if checkpoint:
         run.resume(checkpoint, device)
         log(f"resuming {checkpoint} after epoch {run.epoch}")
     elif resume:
         log(f"nothing to resume in {out}: starting a new run")
-    extra = {"assignment_rules_broken": broken}
-    if run.epoch >= recipe.epochs:  # finished: metrics.json may be an epoch behind its checkpoint after a kill
+    recorded = _recorded_epochs(out, run, checkpoint, log) if checkpoint else []  # a finished run's record never changes
+    extra = {**assignment, "augmentation": pipeline}
+    if run.epoch >= recipe.epochs and recorded != run.history:  # metrics.json an epoch behind its checkpoint (a kill)
         write_metrics(out / "metrics.json", run.evaluated, data, device, run.history, recipe, extra)
         log(f"the run in {out} is complete ({run.epoch} epochs); metrics.json written from its checkpoint")
+    elif run.epoch >= recipe.epochs:
+        log(f"the run in {out} is complete ({run.epoch} epochs): nothing to train, and its record is as it was")
     writer = _tensorboard(tensorboard_dir)
     best_acc = max((h["test_acc"] for h in run.history), default=-1.0)
     for epoch in range(run.epoch + 1, recipe.epochs + 1):
         started = time.perf_counter()
         train_loader.set_epoch(epoch)
+        if run.rng:  # the generators as the last epoch's training left them (RunState.rng)
+            set_rng_state(run.rng)
         try:
             train_loss, train_acc, lrs = train_epoch(run, train_loader, dtype, progress, desc=f"epoch {epoch}/{recipe.epochs}")
         except NonFiniteLoss as error:
             raise NonFiniteLoss(f"epoch {epoch}: {error} {_stopped(out, run)}") from None
+        run.rng = rng_state()
         entry = _test_entry(run, test_loader, dtype, epoch, last=epoch == recipe.epochs)
         if not math.isfinite(entry["test_loss"]):  # BatchNorm's running statistics can blow up while the loss does not
             raise NonFiniteLoss(f"epoch {epoch}: the test loss (in eval mode) is {entry['test_loss']}: {LIKELY_CAUSES}. "
                                 f"{_stopped(out, run)}")
+        non_finite = run.non_finite()  # a finite loss does not make finite weights (a forward that clamps its output)
+        if non_finite:
+            raise NonFiniteLoss(f"epoch {epoch}: {len(non_finite)} tensor(s) of the weights became NaN or inf "
+                                f"({', '.join(non_finite[:2])}{', ...' if len(non_finite) > 2 else ''}) although the "
+                                f"loss did not: {LIKELY_CAUSES}. {_stopped(out, run)}")
         entry = {"epoch": epoch, "train_loss": round(train_loss, 4), "train_acc": round(train_acc, 2), **entry,
                  "lr": lrs[-1], "seconds": round(time.perf_counter() - started, 2), "lrs": lrs}
+        if epoch <= len(recorded):  # trained again (its last.pt was lost): it must be what metrics.json records
+            entry = _as_recorded(entry, recorded[epoch - 1], out, checkpoint)
         run.history.append(entry)
         log(_epoch_line(entry, recipe.epochs))
-        if entry["test_acc"] > best_acc:
-            best_acc = entry["test_acc"]
-            run.save(out / "best.pt")
-        run.save(out / "last.pt")  # last: after best, so a crash between the two loses nothing
-        write_metrics(out / "metrics.json", run.evaluated, data, device, run.history, recipe, extra)
+        try:
+            if entry["test_acc"] > best_acc:
+                best_acc = entry["test_acc"]
+                run.save(out / "best.pt")
+            run.save(out / "last.pt")  # last: after best, so a crash between the two loses nothing
+            if epoch > len(recorded):
+                write_metrics(out / "metrics.json", run.evaluated, data, device, run.history, recipe, extra)
+        except RunWriteError as error:  # disk full, read-only, the folder removed: no partial file is left
+            raise KitError(f"epoch {epoch}: {error}. {_after_write_failure(out)}") from None
         if writer:
-            _log_tensorboard(writer, entry, run.evaluated, test_loader)
+            try:
+                _log_tensorboard(writer, entry, run.evaluated, test_loader)
+            except OSError as error:
+                raise KitError(f"epoch {epoch}: cannot write the TensorBoard log to {tensorboard_dir} "
+                               f"({error.strerror or error}). {_after_write_failure(out)} TensorBoard is not part of "
+                               f"the run: resume with another --tensorboard folder, or without it.") from None
     if writer:
         writer.close()
     if run.average:  # the caller's model ends with the weights that were evaluated and saved
         model.load_state_dict(run.average.model.state_dict())
     return run.history
+
+
+def _recorded_epochs(out, run, checkpoint, log):
+    """The history metrics.json records, checked to be the checkpoint's so far ([] when there is no
+    readable record). Epochs it records beyond the checkpoint (a run whose last.pt was lost goes on
+    from best.pt) are trained again: said here, and each must come out as recorded (_as_recorded)."""
+    try:
+        recorded = json.loads((out / "metrics.json").read_text())["epochs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not (isinstance(recorded, list) and all(isinstance(e, dict) for e in recorded)):
+        return []
+    shared = min(len(recorded), len(run.history))
+    if _numbers(recorded[:shared]) != _numbers(run.history[:shared]):
+        raise KitError(f"{out / 'metrics.json'} records another history than {checkpoint}: they are not one run's. "
+                       f"Move metrics.json aside to keep it, then resume; the kit never rewrites a run's record.")
+    if len(recorded) > run.epoch:
+        again = f"epoch {run.epoch + 1}" + (f"-{len(recorded)}" if len(recorded) > run.epoch + 1 else "")
+        log(f"{checkpoint.name} holds epoch {run.epoch} and metrics.json records {len(recorded)}: {again} "
+            f"{'is' if len(recorded) == run.epoch + 1 else 'are'} trained again (last.pt is missing), and must give "
+            f"the numbers recorded; metrics.json is not rewritten for them.")
+    return recorded
+
+
+def _numbers(history):
+    """A history without its timings: what two runs of the same seed on the same machine share."""
+    return [{k: v for k, v in entry.items() if k != "seconds"} for entry in history]
+
+
+def _as_recorded(entry, recorded, out, checkpoint):
+    """An epoch trained again: the recorded entry (its timing too) when the numbers agree; else the
+    run stops before saving anything of it, its record kept."""
+    if _numbers([entry]) == _numbers([recorded]):
+        return recorded
+    key = next(k for k in sorted(set(entry) | set(recorded)) if k != "seconds" and entry.get(k) != recorded.get(k))
+    shown = lambda v: f"{len(v)} values" if isinstance(v, list) else v
+    raise KitError(f"epoch {entry['epoch']} trained again from {checkpoint} gives other numbers than "
+                   f"{out / 'metrics.json'} records ({key} {shown(entry.get(key))}, recorded {shown(recorded.get(key))}): "
+                   f"this machine or its software is not the one the run ran on. The record is kept as it was; to "
+                   f"train on here, copy {checkpoint} into a new folder and resume there (--out NEW --resume).")
+
+
+def _after_write_failure(out):
+    """After a file of the run could not be written: what the folder still holds, and how to go on."""
+    if not out.is_dir():
+        return (f"The run folder {out} is gone, and its checkpoints with it: train again in a folder you can write to "
+                f"(--out, RUN_NAME).")
+    saved = {}
+    for name in ("last.pt", "best.pt"):
+        try:
+            saved[name] = load_checkpoint(out / name)["epoch"]
+        except KitError:
+            pass
+    if not saved:
+        return (f"Nothing of the run is saved in {out}: free some space or choose a folder you can write to "
+                f"(--out, RUN_NAME), and train again.")
+    name = "last.pt" if "last.pt" in saved else "best.pt"  # what --resume goes on from
+    return (f"{out / name} holds epoch {saved[name]}: free some space (or make the folder writable) and run the same "
+            f"command with --resume (resume=True), or copy the folder to a disk with room (cp -r {out} NEW) and "
+            f"resume there (--out NEW --resume).")
 
 
 def _stopped(out, run):
@@ -180,21 +283,40 @@ def _stopped(out, run):
     return f"Training stopped; the checkpoints in {out} are as they were, the last one of epoch {run.epoch}."
 
 
-def _report_assignment(model, log):
-    """The course's rules, checked before training: a network that breaks one still trains
-    (students experiment), and the run says so first. Returns the rules broken (None: unchecked)."""
+def _report_assignment(model, log, augmentation=None):
+    """The course's rules, checked before training on the network and the pipeline that trains it:
+    a network that breaks one still trains (students experiment), and the run says so first.
+    Returns what metrics.json records (assignment.rules_record): lists, never None; when the
+    checker itself fails, every rule is recorded as not checked, with why."""
     try:
         with torch.random.fork_rng(devices=[]):  # the check must not change the run's random numbers
-            checks = check_assignment(model)
+            checks = check_assignment(model, augmentation=augmentation)
     except Exception as error:  # a diagnosis, not a requirement: a network it cannot follow still trains
-        log(f"assignment: not checked, the checker cannot follow this network ({error_line(error)}); "
-            f"notebook 03's check_assignment shows where.")
-        return None
-    broken = [check.rule for check in checks if not check.passed]
-    log(f"assignment: this network breaks {len(broken)} rule(s): {'; '.join(broken)}. It trains anyway; "
-        f"metrics.json records it." if broken else "assignment: every rule checked before training passes")
+        why = f"not checked: the checker cannot follow this network ({error_line(error)})"
+        log(f"assignment: {why}; notebook 03's check_assignment shows where.")
+        return {"assignment_rules_broken": [],
+                "assignment_rules_not_checked": [{"rule": rule, "why": why} for rule in _rule_names(augmentation)],
+                "assignment_variants": {}}
+    record = rules_record(checks)
+    broken, not_checked = record["assignment_rules_broken"], record["assignment_rules_not_checked"]
+    unchecked = f"; {len(not_checked)} not checked before training" if not_checked else ""
+    log(f"assignment: this network breaks {len(broken)} rule(s): {'; '.join(broken)}{unchecked}. It trains anyway; "
+        f"metrics.json records it." if broken else f"assignment: every rule checked before training passes{unchecked}")
     log(format_checks(checks))
-    return broken
+    return record
+
+
+def _rule_names(augmentation=None):
+    """The names of the assignment's rules, from the kit's own Net (which the checker always
+    follows): what a run records as not checked when the checker fails on its network."""
+    from helpers.model import Net
+    for kwargs in ({"augmentation": augmentation}, {}):
+        try:
+            with torch.random.fork_rng(devices=[]):
+                return [c.rule for c in check_assignment(Net(), **kwargs) if getattr(c, "kind", "rule") == "rule"]
+        except Exception:  # the checker fails on the pipeline too: the rules without it
+            continue
+    return ["every rule"]
 
 
 def _test_entry(run, test_loader, dtype, epoch, last):
@@ -230,7 +352,13 @@ def _tensorboard(log_dir):
     except ImportError:
         raise KitError("TensorBoard logging was asked for but tensorboard is not installed: "
                        "pip install tensorboard, or leave --tensorboard off.") from None
-    return SummaryWriter(str(log_dir))
+    try:  # before the first step: a folder it cannot write to is said now, not after an epoch
+        writer = SummaryWriter(str(log_dir))
+        writer.flush()
+        return writer
+    except OSError as error:
+        raise KitError(f"cannot write the TensorBoard log to {log_dir} ({error.strerror or error}): choose a folder you "
+                       f"can write to (--tensorboard), or leave it off.") from None
 
 
 def _log_tensorboard(writer, entry, model, test_loader):

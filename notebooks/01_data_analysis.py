@@ -25,14 +25,14 @@
 # **After this notebook you can**
 #
 # * load CIFAR-10, say which copy it is, and check that accuracy is a fair measure on it;
-# * compute the per-channel **mean and standard deviation** that normalise the network's input, and
-#   say why from the training split only;
-# * write the course's augmentation pipeline in Albumentations 2.x, and port 1.x code to it;
-# * show with two short training runs what augmentation does: it narrows the gap between training
-#   and test accuracy.
+# * compute the per-channel **mean and standard deviation** that normalise the input, from the training split only;
+# * write the course's augmentation pipeline in Albumentations 2.x, and your own (section 10);
+# * show with two short training runs that augmentation narrows the gap between training and test accuracy.
 #
-# **Time:** about 20 minutes in class, including the two short training runs at the end: a few
-# minutes on a 2-core CPU, well under a minute on a GPU (estimates). The exercises are homework.
+# **In class** (about 20 minutes): *Runtime > Run all* first (section 9's two short training runs take a few
+# minutes on a 2-core CPU, well under one on a GPU; estimates), then read sections 1-10 as the outputs arrive, and
+# write your pipeline in section 10.
+# **After class** (homework): the part headed *After class* (porting Albumentations 1.x code) and the exercises.
 
 # %%
 # Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
@@ -59,10 +59,8 @@ SMOKE = setup()
 # %% [markdown]
 # ## The knobs
 #
-# Everything you may change is in the next cell. `DATA_ROOT = None` reads CIFAR-10 from the folder
-# that `$CIFAR10_ROOT` names or, when that is unset too, downloads it into the kit's `data/` folder
-# (170 MB, once; every notebook shares it).
-# In smoke mode (under the tests) a small balanced subset and one epoch keep the notebook fast.
+# Everything you may change is in the next cell; each knob's comment says what it does. The data is downloaded
+# once (170 MB) into the kit's `data/` folder, which every notebook shares.
 
 # %%
 DATA_ROOT = None  # None: $CIFAR10_ROOT, else the kit's data/ folder (downloaded there once)
@@ -74,8 +72,11 @@ RUN_TRAIN_IMAGES = 5000  # section 9's two short runs train on this many class-b
 RUN_TEST_IMAGES = 2000  # ... and are tested on this many
 RUN_EPOCHS = 1 if SMOKE else 6  # epochs each run trains
 RUN_BATCH_SIZE = 64 if SMOKE else 128  # images a step (smoke: 500 images still make several steps)
+KIT_ON_DRIVE = True  # Colab: section 10 writes your pipeline to the kit folder on Google Drive (as 03, 04, 05 do)
 
 # %%
+import os
+import re
 import warnings
 from dataclasses import replace
 
@@ -88,8 +89,9 @@ import cv2
 from helpers.data import balanced_subset, channel_stats, class_counts, load_cifar10
 from helpers.galleries import show_augmentations, show_class_samples, show_images
 from helpers.machinery.checkpoints import load_checkpoint
-from helpers.machinery.loader import eval_batches
-from helpers.machinery.notebook import figure_dir, run_dir, show_code
+from helpers.machinery.loader import augment_where, eval_batches, worker_count
+from helpers.machinery.notebook import figure_dir, my_networks_dir, run_dir, show_code
+from helpers.machinery.pipelines import check_pipeline, load_augmentation
 from helpers.machinery.reference import SHIPPED_WEIGHTS
 from helpers.model import Net
 from helpers.plots import plot_channel_histograms, plot_class_counts, save_figure
@@ -103,12 +105,10 @@ COURSE_PIPELINE = Recipe(coarse_dropout=True)  # the course's three steps: flip,
 # %% [markdown]
 # ## 1. Load the data
 #
-# `load_cifar10` decodes every image once into one `uint8` array of shape (N, 32, 32, 3): height,
-# width, and the three colour channels red, green, blue, each a value from 0 to 255. The whole
-# training split is 50,000 × 32 × 32 × 3 bytes = 150 MB, small enough to keep in memory.
-#
-# `data.description` says which copy was loaded. Keep it with every number and figure: a result on
-# a subset, or on a JPEG re-encoding of CIFAR-10, is not a result on CIFAR-10.
+# `load_cifar10` decodes every image into one `uint8` array of shape (N, 32, 32, 3): height, width and the
+# channels red, green, blue, each 0 to 255 (the training split: 150 MB, kept in memory).
+# `data.description` says which copy was loaded; every figure's title carries it, since a result on a subset
+# or a JPEG re-encoding is not a result on CIFAR-10.
 
 # %%
 data = load_cifar10(DATA_ROOT, subset=SUBSET, seed=SEED)
@@ -120,10 +120,9 @@ print(f"{len(data.classes)} classes: {', '.join(data.classes)}")
 # %% [markdown]
 # ## 2. How many images of each class?
 #
-# If one class had most of the images, a network could score well by always guessing it, and the
-# overall accuracy would hide that. CIFAR-10 is balanced: 5,000 training and 1,000 test images a
-# class, so accuracy is a fair summary and a classifier that guesses scores 10%. (A subset is
-# balanced too: `load_cifar10` takes its images class by class in turn.)
+# If one class had most of the images, always guessing it would score well and accuracy would hide that.
+# *Expected:* 5,000 training and 1,000 test images a class (a subset: equal shares too), so accuracy is a fair
+# summary and guessing scores 10%.
 
 # %%
 train_counts, test_counts = class_counts(data.train, data.classes), class_counts(data.test, data.classes)
@@ -140,20 +139,16 @@ plt.show()
 # %% [markdown]
 # ## 3. The per-channel mean and standard deviation
 #
-# The network learns best from inputs centred on zero with a spread of about one, in every
-# channel. So each pixel value $x \in \{0, \dots, 255\}$ of channel $c$ is normalised as
+# A network learns best from inputs centred on zero with a spread of about one, so each pixel value
+# $x \in \{0, \dots, 255\}$ of channel $c$ is normalised as
 #
 # $$x' = \frac{x / 255 - \mu_c}{\sigma_c}, \qquad
 #   \mu_c = \frac{1}{NHW} \sum_{n,h,w} \frac{x_{n,h,w,c}}{255}, \qquad
 #   \sigma_c = \sqrt{\frac{1}{NHW} \sum_{n,h,w} \Big(\frac{x_{n,h,w,c}}{255} - \mu_c\Big)^2}$$
 #
-# over all $N$ training images and all $H \times W$ positions.
-#
-# **Why compute them, and why from the training split only?** The test split stands for images the
-# network has never seen: nothing about it may go into training, not even its average colour.
-# And the numbers often typed into code (0.4914, 0.4822, 0.4465 …) belong to one particular copy of
-# CIFAR-10: a subset, a JPEG re-encoding or another data set has its own. Computed, they always
-# match the data that is actually loaded. (`load_cifar10` stores them as `data.mean` and `data.std`.)
+# over all $N$ training images and $H \times W$ positions. **From the training split only:** the test split stands
+# for images never seen. **Computed, not typed in:** the usual 0.4914, 0.4822, 0.4465 belong to one copy of CIFAR-10;
+# a subset or a JPEG copy has its own (`data.mean`, `data.std`).
 
 # %%
 mean, std = channel_stats(data.train.images)
@@ -167,13 +162,10 @@ for c, name in enumerate("RGB"):
 print(f"reference: the training split of {shipped['description']}, from which the kit's shipped weights learnt")
 
 # %% [markdown]
-# The test statistics are close but not equal: we print them only to see that; training uses the
-# training split's. The last two columns are the **expected result**: the statistics of the full training split the
-# kit's shipped weights were trained on (stored in those weights). On the whole of CIFAR-10 yours should agree to
-# about two decimals (a JPEG copy shifts them a little); a subset's differ more. After normalisation each channel of the training images has mean 0 and
-# standard deviation 1 (`helpers.transforms.normalize` does it on the device, once a batch). To
-# check it without holding the whole split as floats (600 MB), we normalise a random sample of
-# 5,000 training images: close to 0 and 1, not exactly, since a sample is not the whole split.
+# *Expected:* the last two columns, the full training split the kit's shipped weights learnt from. On all of
+# CIFAR-10 yours agree to about two decimals; a subset's differ more. The test split's are close, not equal
+# (printed only to see that). Normalised (`normalize`, on the device, a batch at a time), a sample of 5,000
+# training images has mean about 0 and std about 1 in each channel:
 
 # %%
 sample = np.random.default_rng(SEED).choice(len(data.train), size=min(5000, len(data.train)), replace=False)
@@ -184,10 +176,8 @@ for c, name in enumerate("RGB"):
 # %% [markdown]
 # ## 4. What the images look like
 #
-# A few random training images of each class, at their real resolution of 32 × 32 pixels. Note how
-# small they are, how often the object is cut by the border or only partly visible, and how
-# similar some classes look (cat and dog, automobile and truck): these are the pairs a network
-# confuses most.
+# Random training images at their real 32 × 32 pixels: small, often cut by the border, and some classes alike
+# (cat and dog, automobile and truck: the pairs a network confuses most).
 
 # %%
 fig = show_class_samples(data.train, data.classes, per_class=SAMPLES_PER_CLASS, seed=SEED,
@@ -198,10 +188,8 @@ plt.show()
 # %% [markdown]
 # ## 5. How the pixel values are distributed
 #
-# One histogram a channel: the share of all training pixels that have each value 0 … 255, with
-# the mean (line) and mean ± one standard deviation (band) from step 3. Blue is darker on average
-# than red and green, which is why each channel gets its own mean and std. The spikes at the ends
-# are pixels clipped to black or white.
+# One histogram a channel, with its mean (line) and ± one std (band). Blue is darker on average: each channel
+# gets its own mean and std. The spikes at the ends are pixels clipped to black or white.
 
 # %%
 fig = plot_channel_histograms(data.train.images, data.mean, data.std,
@@ -212,28 +200,62 @@ plt.show()
 # %% [markdown]
 # ## 6. The training augmentations, in Albumentations 2.x
 #
-# Augmentation makes a new variant of each training image every epoch: a mirrored, shifted or
-# partly hidden cat is still a cat. The network cannot memorise pixels it never sees twice, so it
-# has to learn what a cat looks like instead. Test images are never augmented. Section 9 measures
-# what this does.
-#
-# The course's pipeline has three steps, each applied with probability 0.5: a horizontal flip, a
-# small shift-scale-rotate, and CoarseDropout, which cuts one 16 × 16 hole. The kit builds it with
-# [Albumentations](https://albumentations.ai) 2.x in `helpers.transforms.train_transforms`, which
-# reads the switches of a training `Recipe` (notebook 04); three more steps are there, switched off
-# by default. This is the kit's code, as training runs it:
+# Augmentation makes a new variant of each training image every epoch: a mirrored, shifted or partly hidden cat
+# is still a cat, and pixels never seen twice cannot be memorised. Test images are never augmented.
+# The course's pipeline: a horizontal flip, a small shift-scale-rotate (`Affine`) and CoarseDropout (one 16 × 16
+# hole), each with probability 0.5. The kit's code, as training runs it ([Albumentations](https://albumentations.ai)
+# 2.x; a `Recipe`, notebook 04, switches the steps):
 
 # %%
 show_code(train_transforms)
 
 # %% [markdown]
-# **From Albumentations 1.x to 2.x.** In 2.x `ShiftScaleRotate` is deprecated in favour of `Affine`,
+# Each step, taken out of the kit's pipeline built with every switch on (so the pictures use training's own
+# arguments):
+#
+# | step | what it does | in the course's pipeline |
+# | --- | --- | --- |
+# | PadIfNeeded + RandomCrop | pad to 40 × 40, cut a random 32 × 32 window | off |
+# | HorizontalFlip | mirror left-right | on, p = 0.5 |
+# | Affine | shift up to 6.25%, scale 0.9–1.1, rotate up to ±15° | on, p = 0.5 |
+# | CoarseDropout | cut one 16 × 16 hole, filled with the mean colour | on, p = 0.5 |
+# | ToGray | drop the colour | off |
+# | ColorJitter | vary brightness, contrast, saturation, hue | off |
+
+# %%
+pipeline = train_transforms(data.mean, Recipe(coarse_dropout=True, pad_crop=True, to_gray=True, color_jitter=True))
+step = {type(t).__name__: t for t in pipeline.transforms}
+print(", ".join(f"{name} (p = {t.p})" for name, t in step.items()))
+fill = mean_pixel(data.mean)  # the uint8 RGB colour that CoarseDropout, Affine and PadIfNeeded fill with
+shown = np.random.default_rng(SEED).choice(len(data.train), size=AUGMENTED_IMAGES, replace=False)  # the images drawn
+
+# %% [markdown]
+# Each step on its own on the same images (first row: the originals), with p = 1 so that every effect shows.
+# Put a step of your own in `augmentations` (e.g. `A.Affine(rotate=(-45, 45), p=1)`) and re-run the cell.
+
+# %%
+augmentations = {
+    "HorizontalFlip": step["HorizontalFlip"],
+    "Affine": step["Affine"],
+    "CoarseDropout": step["CoarseDropout"],
+    "PadIfNeeded\n+ RandomCrop": A.Compose([step["PadIfNeeded"], step["RandomCrop"]]),
+    "ToGray": step["ToGray"],
+    "ColorJitter": step["ColorJitter"],
+}
+fig = show_augmentations(data.train.images[shown], augmentations, seed=SEED,
+                         title=f"Each training augmentation on the same images (p = 1)\n{data.description}")
+save_figure(fig, "augmentations", FIGURES)
+plt.show()
+
+# %% [markdown]
+# ## After class (optional): from Albumentations 1.x to 2.x, and why ±15°
+#
+# In 2.x `ShiftScaleRotate` is deprecated in favour of `Affine`,
 # and the arguments of `CoarseDropout` became ranges. Code written for 1.x still runs, but not as
 # written: 2.x warns about the arguments it does not know, ignores them and uses its defaults. Here
 # is the 1.x hole, built by 2.x, and what it really does:
 
 # %%
-fill = mean_pixel(data.mean)  # the uint8 RGB colour that CoarseDropout, Affine and PadIfNeeded fill with
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     written_for_1x = A.CoarseDropout(max_holes=1, max_height=16, max_width=16, fill_value=fill)
@@ -271,60 +293,17 @@ for degrees in (15, 45):
     rotated = A.Affine(rotate=(degrees, degrees), border_mode=cv2.BORDER_CONSTANT, fill=0, p=1)(image=white)["image"]
     print(f"rotated by {degrees}°: {np.mean(rotated[..., 0] < 128):.0%} of the frame is fill colour, "
           f"and as much of the image has left it")
-rng = np.random.default_rng(SEED)
-shown = rng.choice(len(data.train), size=AUGMENTED_IMAGES, replace=False)
 fig = show_augmentations(data.train.images[shown], {
     f"rotated {degrees}°": A.Affine(rotate=(degrees, degrees), border_mode=cv2.BORDER_CONSTANT, fill=fill, p=1)
     for degrees in (15, 45)}, seed=SEED, title=f"The same images rotated by 15° and by 45°\n{data.description}")
 plt.show()
 
 # %% [markdown]
-# To look at each step, we build the pipeline with every step switched on and take the steps out of
-# it, so that the pictures show exactly the arguments that training uses (nothing is copied here):
-#
-# | step | what it does | in the course's pipeline |
-# | --- | --- | --- |
-# | PadIfNeeded + RandomCrop | pad to 40 × 40 with the mean colour, cut a random 32 × 32 window: shifts of up to 4 pixels | off |
-# | HorizontalFlip | mirror left-right | on, p = 0.5 |
-# | Affine | shift up to 6.25%, scale 0.9–1.1, rotate up to ±15° | on, p = 0.5 |
-# | CoarseDropout | cut one 16 × 16 hole, filled with the dataset's mean colour | on, p = 0.5 |
-# | ToGray | drop the colour | off |
-# | ColorJitter | vary brightness, contrast, saturation and hue | off |
-
-# %%
-pipeline = train_transforms(data.mean, Recipe(coarse_dropout=True, pad_crop=True, to_gray=True, color_jitter=True))
-step = {type(t).__name__: t for t in pipeline.transforms}
-print(", ".join(f"{name} (p = {t.p})" for name, t in step.items()))
-
-# %% [markdown]
-# Now each step on its own, applied to the same images (first row: the originals). To make every
-# effect visible, `show_augmentations` applies a copy of each step with its probability set to
-# p = 1 (see `helpers.galleries.always_applied`), seeded so that the picture is the same each run.
-# PadIfNeeded and RandomCrop only make sense together, so they form one row.
-
-# %%
-augmentations = {
-    "HorizontalFlip": step["HorizontalFlip"],
-    "Affine": step["Affine"],
-    "CoarseDropout": step["CoarseDropout"],
-    "PadIfNeeded\n+ RandomCrop": A.Compose([step["PadIfNeeded"], step["RandomCrop"]]),
-    "ToGray": step["ToGray"],
-    "ColorJitter": step["ColorJitter"],
-}
-fig = show_augmentations(data.train.images[shown], augmentations, seed=SEED,
-                         title=f"Each training augmentation on the same images (p = 1)\n{data.description}")
-save_figure(fig, "augmentations", FIGURES)
-plt.show()
-
-# %% [markdown]
 # ## 7. Why CoarseDropout fills the hole with the mean colour
 #
-# The hole should tell the network *nothing*: "this part is unknown". After normalisation
-# $x' = (x/255 - \mu_c)/\sigma_c$, a pixel of the mean colour becomes 0 in every channel (up to
-# rounding the mean to whole colour values), the same value a layer's zero padding has, and it
-# adds nothing to any convolution. A black hole
-# would become about $-\mu_c / \sigma_c \approx -2$: a strong, sharp-edged square that the network
-# could learn to react to, a signal of its own that real test images never contain.
+# The hole should tell the network *nothing*. Normalised, the mean colour becomes 0 in every channel (up to
+# rounding), like a layer's zero padding: it adds nothing to any convolution. A black hole would become about
+# $-\mu_c / \sigma_c \approx -2$, a sharp square the network could learn to react to and test images never contain.
 
 # %%
 patches = torch.tensor([fill, (0, 0, 0)], dtype=torch.uint8).view(2, 1, 1, 3)  # two one-pixel "images"
@@ -335,9 +314,8 @@ for name, values in ((f"mean colour {fill}", mean_patch), ("black (0, 0, 0)", bl
 # %% [markdown]
 # ## 8. What training actually sees
 #
-# In training each step fires only with its own probability, so an image may pass unchanged or get
-# several changes at once. Here is one training image sent ten times through the course's pipeline
-# (`train_transforms(data.mean, COURSE_PIPELINE)`: flip, Affine, CoarseDropout), as the loader does every epoch.
+# Each step fires with its own probability: an image may pass unchanged or get several changes at once. One
+# training image and nine draws of the course's pipeline, as the loader makes them epoch after epoch:
 
 # %%
 course_pipeline = train_transforms(data.mean, COURSE_PIPELINE)
@@ -352,18 +330,14 @@ plt.show()
 # %% [markdown]
 # ## 9. What augmentation does: two short runs
 #
-# A network that sees the same training images every epoch can learn them by heart: it then scores
-# far better on them than on images it has never seen, the **generalisation gap**. To see it, we
-# train the kit's `Net` twice from the same start, on the same few thousand training images for
-# a few epochs: once with every augmentation switched off, once with the course's pipeline.
-# `fit` is the kit's training run (notebook 04 opens it up); each run keeps its checkpoints in a
-# folder of `runs/`, and running this cell again reuses a finished run (`resume=True`) instead of
-# training it again.
+# A network that sees the same training images every epoch can learn them by heart: it then scores far better on
+# them than on new images, the **generalisation gap**. We train the kit's network `Net` (notebook 03) twice from the
+# same random start on a few thousand images: without augmentation, then with the course's pipeline. `fit` is the
+# kit's training run (notebook 04 opens it up); its log here is trimmed to the epoch's losses and accuracies. A
+# finished run is kept in `runs/` and reused when the cell runs again.
 #
-# To compare like with like, both sides of the gap are measured the same way at the end: the
-# weights the run reports (a running average of its weights, notebook 04), on the **clean**
-# training images (not augmented) and on the test images. (The training accuracy `fit` prints per
-# epoch is not that: it is measured on augmented images while the weights still change.)
+# The gap is then measured on the final weights, on the **clean** (not augmented) training images and the test
+# images: the training accuracy in the log is on augmented images, with weights still changing.
 
 # %%
 runs_data = replace(data, train=balanced_subset(data.train, min(RUN_TRAIN_IMAGES, len(data.train)), SEED),
@@ -375,18 +349,18 @@ recipes = {
                                    flip=False, shift_scale_rotate=False, coarse_dropout=False),
     "with augmentation": Recipe(epochs=RUN_EPOCHS, batch_size=RUN_BATCH_SIZE, seed=SEED),  # the course's pipeline
 }
-def log(line):  # fit's log, less the check of the course's rules it starts with (notebook 03's subject)
-    if not line.startswith(("assignment:", "rule ")):
-        print(line)
+def log(line):  # fit's log, trimmed to each epoch's losses and accuracies (notebook 04 explains the rest)
+    if line.startswith(("epoch", "the run in", "resuming")):  # "the run in runs/... is complete": reused, not retrained
+        print(re.sub(r"  \((training weights|flip TTA) [^)]*\)", "", re.sub(r"\S*/runs/", "runs/", line)))
 
 
 accuracy = {}
 for name, recipe in recipes.items():
-    print(f"--- {name}")
     torch.manual_seed(SEED)  # both runs start from the same random weights
     model = Net()
     folder = run_dir(f"01-{name.replace(' ', '-')}-{len(runs_data.train)}-images-{RUN_EPOCHS}-epochs-seed-{SEED}")
-    fit(model, runs_data, recipe, folder, resume=True, progress=False, log=log)  # ends with the reported weights
+    print(f"--- {name} (the kit's runs/{folder.name})")
+    fit(model, runs_data, recipe, folder, resume=True, progress=False, log=log)  # model: the run's final weights
     device = next(model.parameters()).device
     accuracy[name] = {split: evaluate(model, eval_batches(replace(runs_data, test=images), device))[1]
                       for split, images in (("train", runs_data.train), ("test", runs_data.test))}
@@ -401,33 +375,75 @@ for name, acc in accuracy.items():
     print(f"{name:<24}{acc['train']:>13.1f}%{acc['test']:>7.1f}%{acc['train'] - acc['test']:>7.1f}")
 
 # %% [markdown]
-# *Expected* (CIFAR-10 JPEG copy, 5,000 training and 2,000 test images, 6 epochs, the kit's 2-core
-# CPU): without augmentation 76.8% on the clean training images against 58.5% on the test images, a
-# gap of 18 points; with the course's augmentation 58.3% against 54.4%, a gap of 4 points. Yours will
-# differ by a point or two (another device, CIFAR-10 itself rather than its JPEG copy).
+# *Expected* (CIFAR-10 JPEG copy, 5,000 / 2,000 images, 6 epochs, the kit's 2-core CPU; yours within a point or
+# two): without augmentation 76.8% clean training against 58.5% test, a gap of 18 points; with it 58.3% against
+# 54.4%, a gap of 4. An image never the same twice leaves little to learn by heart. In 6 epochs the augmented run,
+# learning a harder task, is still behind on the test images (exercise 6 runs longer); the shipped weights, 30
+# epochs on all 50,000 images, score 92.3% and 87.8%: a narrow gap, both accuracies higher.
+
+# %% [markdown]
+# ## 10. Your turn: your own pipeline
 #
-# Without augmentation the network fits its training images far better than new ones. With it, the
-# gap nearly closes: a training image is never the same twice, so there is little to learn by heart.
-# In a run this short the augmented network is still behind on the test images: it learns a harder
-# task, and 6 epochs are few for it (exercise 6 runs longer). The kit's shipped weights, the default
-# recipe trained for 30 epochs on all 50,000 images of the JPEG copy, score 92.3% on those clean
-# training images and 87.8% on its 10,000 test images: with augmentation, the gap stays narrow while
-# both accuracies climb.
+# The course's pipeline is one choice among many (students have tuned the probabilities, rotated by ±5°, chosen
+# their own holes). Write yours in the cell after next, any Albumentations 2.x transforms, as an `A.Compose` named
+# `AUGMENT`. The cell saves it as `my_networks/my_augment.py` in the kit folder (on Colab, on your Google Drive);
+# notebook 04 trains with it when you set `AUGMENT = "my_augment.py:AUGMENT"` there, and the run records it.
+#
+# The kit needs **uint8 images of 32 × 32** back (no `Normalize`, no `ToTensorV2`: batches are normalised on the
+# device) and 2.x arguments (a 1.x argument is refused with its line). On a GPU, `HorizontalFlip`, `Affine` and
+# `CoarseDropout` in that order run on the GPU itself, any other step on the CPU (slower on Colab's two cores): the
+# last cell says which.
+
+# %%
+MY_AUGMENT_FILE = my_networks_dir(KIT_ON_DRIVE) / "my_augment.py"  # the next cell writes your pipeline here
+print(f"your pipeline goes to {os.path.relpath(MY_AUGMENT_FILE)} (from the working folder, {Path.cwd().name}/); "
+      f"the mean colour of these training images is {mean_pixel(data.mean)}")
+
+# %%
+# %%writefile {os.path.relpath(MY_AUGMENT_FILE)}
+import albumentations as A
+import cv2
+
+FILL = (125, 123, 114)  # the training images' mean colour (notebook 01, section 7): a hole that says "nothing here"
+
+AUGMENT = A.Compose([  # the course's pipeline, written out: yours to change
+    A.HorizontalFlip(p=0.5),
+    A.Affine(translate_percent=(-0.0625, 0.0625), scale=(0.9, 1.1), rotate=(-15, 15),
+             border_mode=cv2.BORDER_CONSTANT, fill=FILL, p=0.5),
+    A.CoarseDropout(num_holes_range=(1, 1), hole_height_range=(16, 16), hole_width_range=(16, 16), fill=FILL, p=0.5),
+])
+
+# %% [markdown]
+# Your pipeline read back from the file as notebook 04 reads it, drawn as in sections 6 and 8. Change it, run both
+# cells again.
+
+# %%
+my_augment = load_augmentation(f"{MY_AUGMENT_FILE}:AUGMENT", knob="the pipeline in")
+check_pipeline(my_augment, data.train.images[shown])  # it runs, and hands back uint8 32x32 images
+fig = show_augmentations(data.train.images[shown], {f"{i + 1}. {type(step).__name__}": step
+                                                    for i, step in enumerate(my_augment.transforms)}, seed=SEED,
+                         title=f"Each step of your pipeline on the same images (p = 1)\n{data.description}")
+save_figure(fig, "my_augmentations", FIGURES)
+plt.show()
+my_augment.set_random_seed(SEED)
+variants = np.stack([image] + [my_augment(image=image)["image"] for _ in range(9)])
+fig = show_images(variants, [label] * len(variants), data.classes,
+                  title=f"One image (first) and nine draws of your pipeline\n{data.description}")
+save_figure(fig, "my_training_view", FIGURES)
+plt.show()
+where = augment_where(my_augment, "auto", torch.device("cuda"), workers=worker_count(), yours=True)[1]
+print("in notebook 04, on a GPU:", where.partition(": ")[2])  # on a CPU it runs on the CPU workers
 
 # %% [markdown]
 # ## What we know now
 #
-# * CIFAR-10 is balanced, 5,000 training and 1,000 test images a class (the table and bar chart above), so accuracy
-#   is a fair summary and a classifier that guesses scores 10%.
-# * Each channel is normalised as $x' = (x/255 - \mu_c)/\sigma_c$, with $\mu_c, \sigma_c$ computed by `channel_stats`
-#   from the *training* split of the copy actually loaded (`data.mean`, `data.std`). The test split's statistics are
-#   close but not equal; a sample of 5,000 training images normalises to about 0 and 1.
-# * The course's pipeline in Albumentations 2.x is `HorizontalFlip`, `Affine` (the replacement of 1.x's
-#   `ShiftScaleRotate`, with ±15° instead of its default ±45°) and `CoarseDropout` with ranges instead of
-#   `max_*`/`min_*`, each p = 0.5. 2.x ignores 1.x's arguments with only a warning: port them, don't just run them. Holes and borders are filled with `mean_pixel(data.mean)`, which normalises to
-#   about 0, like zero padding; black would normalise to about −2, a signal of its own.
-# * Without augmentation a short run scores far higher on its clean training images than on test images; with the
-#   course's augmentation the gap nearly closes (section 9's table).
+# * CIFAR-10 is balanced (5,000 training and 1,000 test images a class): accuracy is a fair summary, guessing scores 10%.
+# * Each channel is normalised as $x' = (x/255 - \mu_c)/\sigma_c$, with $\mu_c, \sigma_c$ computed from the *training*
+#   split of the copy actually loaded.
+# * The course's pipeline: `HorizontalFlip`, `Affine` (±15°) and `CoarseDropout` (one 16 × 16 hole), each p = 0.5,
+#   filled with the mean colour, which normalises to about 0 (black: about −2, a signal of its own).
+# * Augmentation nearly closes the gap between clean training and test accuracy (section 9).
+# * Your pipeline is any `A.Compose` that hands back uint8 32 × 32 images, in `my_networks/my_augment.py` for notebook 04.
 
 # %% [markdown]
 # ## Exercises

@@ -24,16 +24,14 @@
 #
 # **After this notebook you can**
 #
-# * say what a depthwise separable and a dilated convolution compute, write each in PyTorch, and
-#   tell their weight shapes from a normal convolution's;
-# * work out what a convolution costs in parameters and multiply-adds, and know that its time on
-#   your device is a third thing, to be measured;
-# * compute the **receptive field** (RF) of any layer by hand and from a model, and check it with
-#   gradients;
-# * choose between depth, stride and dilation to grow the RF, and see what the RF number hides.
+# * say what a depthwise separable and a dilated convolution compute, and write each in PyTorch;
+# * work out what a convolution costs in parameters and multiply-adds, and measure its time on your device;
+# * compute the **receptive field** (RF) of any layer by hand and from a model, and check it with gradients;
+# * choose between depth, stride and dilation to grow the RF.
 #
-# **Time:** about 30 minutes in class; the exercises at the end are homework. No data is needed:
-# everything here is a property of the layers, not of the images.
+# **In class** (about 25 minutes): *Runtime > Run all*, then read sections 1-7 and try the RF calculator
+# (section 5). No data is needed: everything here is a property of the layers, with random weights.
+# **After class** (homework): the parts headed *After class* and the exercises.
 
 # %%
 # Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
@@ -60,7 +58,8 @@ SMOKE = setup()
 # %% [markdown]
 # ## The knobs
 #
-# Everything you may change is in the next cell.
+# Everything you may change is in the next cell. `Net` is the kit's network (notebook 03 builds it): four stages of
+# convolutions, C1 to C4, then global average pooling and a linear layer.
 
 # %%
 SEED = 0  # the random weights and inputs of every example
@@ -72,10 +71,13 @@ INPUT_SIZE = 32  # the image side the RF tables are computed for (CIFAR-10: 32)
 MEASURE_SIZE = 96  # the input side for measuring Net's RF: larger than the RF, so no border cuts it off
 
 # %%
+import copy
+
 import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from IPython.display import display
 
 from helpers.convolutions import format_stage_costs, multiply_adds, plot_stage_costs, stage_costs, time_forward
 from helpers.machinery.device import pick_device, run_precision
@@ -91,19 +93,16 @@ FIGURES = figure_dir()  # runs/figures (a scratch folder under the tests), never
 # %% [markdown]
 # ## 1. Three convolutions
 #
-# A **normal** $3 \times 3$ convolution from $c_{\text{in}}$ to $c_{\text{out}}$ channels has one
-# $3 \times 3$ kernel for every pair (output channel, input channel): its weight has shape
-# $(c_{\text{out}}, c_{\text{in}}, 3, 3)$, and each output channel sums over *all* input channels.
-#
+# A **normal** $3 \times 3$ convolution has one $3 \times 3$ kernel for every pair (output channel, input channel):
+# weight $(c_{\text{out}}, c_{\text{in}}, 3, 3)$; each output channel sums over *all* input channels.
 # A **depthwise separable** convolution splits that work in two:
 #
-# * the **depthwise** convolution (`groups=c_in`) gives each channel its own $3 \times 3$ kernel
-#   and never mixes channels: *where to look*. Weight shape $(c_{\text{in}}, 1, 3, 3)$;
-# * the **pointwise** convolution, a $1 \times 1$ kernel, mixes the channels at each pixel: *what
-#   to combine*. Weight shape $(c_{\text{out}}, c_{\text{in}}, 1, 1)$.
+# * **depthwise** (`groups=c_in`): each channel its own $3 \times 3$ kernel, no mixing (*where to look*),
+#   weight $(c_{\text{in}}, 1, 3, 3)$;
+# * **pointwise**, $1 \times 1$: mixes the channels at each pixel (*what to combine*), weight
+#   $(c_{\text{out}}, c_{\text{in}}, 1, 1)$.
 #
-# A **dilated** convolution (`dilation=d`) is a normal one whose 9 taps are spread $d$ pixels apart:
-# the same weights, a wider view. Here are the four layers, with random weights:
+# A **dilated** convolution (`dilation=d`) spreads its 9 taps $d$ pixels apart: the same weights, a wider view.
 
 # %%
 torch.manual_seed(SEED)
@@ -115,9 +114,8 @@ for name, layer in [("normal", normal), ("depthwise", depthwise), ("pointwise", 
     print(f"{name:<10} weight {str(tuple(layer.weight.shape)):<16} {layer.weight.numel():>7,} weights")
 
 # %% [markdown]
-# **The depthwise convolution keeps the channels apart.** Change one input channel and compare the
-# outputs before and after: the normal convolution changes in every output channel, the depthwise
-# one only in the channel that was changed.
+# **The depthwise convolution keeps the channels apart.** Change one input channel: every output channel of the
+# normal convolution changes, only that one of the depthwise.
 
 # %%
 x = torch.randn(1, CHANNELS, MAP_SIZE, MAP_SIZE)
@@ -130,8 +128,18 @@ with torch.no_grad():
         print(f"{name:<10} {len(which)} of {CHANNELS} output channels changed: {which if len(which) < 10 else 'all'}")
 
 # %% [markdown]
-# **A depthwise convolution is a normal one with most weights fixed at zero.** Put kernel $c$ of the
-# depthwise weight at position $(c, c)$ of a $(c_{\text{out}}, c_{\text{in}}, 3, 3)$ weight and zeros
+# **Where a dilated kernel's taps fall:** a $k \times k$ kernel with dilation $d$ spans
+# $k_{\text{eff}} = d\,(k - 1) + 1$ pixels with the same $k^2$ weights.
+
+# %%
+fig = plot_dilated_taps((1, 2, 4), title="A 3x3 kernel's 9 taps on the pixel grid (no data: the layout alone)")
+save_figure(fig, "dilated_kernel_taps", FIGURES)
+plt.show()
+
+# %% [markdown]
+# ## After class (optional): a depthwise convolution is a normal one with most weights zero
+#
+# Put kernel $c$ of the depthwise weight at position $(c, c)$ of a $(c_{\text{out}}, c_{\text{in}}, 3, 3)$ weight and zeros
 # everywhere else (a block-diagonal weight): a normal convolution then computes exactly the same
 # output. Of the $64 \times 64$ kernels only the 64 on the diagonal are free.
 #
@@ -155,20 +163,10 @@ print(f"non-zero kernels in the block-diagonal weight: {int((block_diagonal.abs(
       f"of {CHANNELS * CHANNELS}")
 
 # %% [markdown]
-# **Where a dilated kernel's taps fall.** A $k \times k$ kernel with dilation $d$ spans
-# $k_{\text{eff}} = d\,(k - 1) + 1$ pixels with the same $k^2$ weights:
-
-# %%
-fig = plot_dilated_taps((1, 2, 4))
-save_figure(fig, "dilated_kernel_taps", FIGURES)
-plt.show()
-
-# %% [markdown]
 # ## 2. What each costs: worked out, then counted
 #
-# A convolution uses each weight once at every position of its output map, so
-# $\text{multiply-adds} = \text{weights} \times H_{\text{out}} W_{\text{out}}$. With $c$ channels in
-# and out, a $3 \times 3$ kernel and no bias (a norm layer follows):
+# A convolution uses each weight once at every output position:
+# $\text{multiply-adds} = \text{weights} \times H_{\text{out}} W_{\text{out}}$. With $c$ channels in and out, no bias:
 #
 # | | weights | at 64 channels |
 # | --- | --- | --- |
@@ -176,10 +174,8 @@ plt.show()
 # | depthwise separable | $9c + c^2$ | 576 + 4,096 = 4,672 |
 # | dilated | $9c^2$ | 36,864 |
 #
-# The depthwise separable one costs $\frac{9c + c^2}{9c^2} = \frac{1}{c} + \frac{1}{9}$ of the normal
-# one: 0.127 at 64 channels, falling towards 1/9 as channels grow. The dilated one costs exactly
-# what the normal one does, for a $5 \times 5$ view. Now counted from the layers of section 1 on a
-# `MAP_SIZE` × `MAP_SIZE` map (`multiply_adds` counts each weight once per output position):
+# The depthwise separable one costs $\frac{9c + c^2}{9c^2} = \frac{1}{c} + \frac{1}{9}$ of the normal one (0.127 at
+# 64 channels); the dilated one the same as the normal one, for a $5 \times 5$ view. Counted from section 1's layers:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -198,10 +194,9 @@ for name, conv in convolutions.items():
 # %% [markdown]
 # ### Where `Net` spends its parameters and its multiply-adds
 #
-# The kit's `Net` (notebook 03) uses normal convolutions in C1 and C2, where maps are large and
-# channels few, and depthwise separable ones in C3 and C4, at 8 × 8 with 128 channels. A weight of
-# C1 is used at 32 × 32 = 1,024 positions, a weight of C3 or C4 at 64: the same parameter budget
-# buys very different compute. `stage_costs` counts both, stage by stage, from the model:
+# `Net` uses normal convolutions in C1 and C2, where maps are large and channels few, and depthwise separable ones
+# in C3 and C4 (8 × 8, 128 channels). A weight of C1 is used at 1,024 positions, one of C4 at 64: the same
+# parameters buy very different compute. `stage_costs` counts both, stage by stage:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -214,17 +209,18 @@ print(f"\nC1: {share(['C1'], 'parameter_share'):.0%} of the parameters, "
 
 # %%
 fig = plot_stage_costs(costs, title="Net: each stage's share of the parameters and of the multiply-adds\n"
-                                    "(one 32 x 32 image)")
+                                    "(no data: counted from the layers, for one 32 x 32 image)")
 save_figure(fig, "net_stage_costs", FIGURES)
 plt.show()
 
 # %% [markdown]
 # ### Fewer multiply-adds is not fewer milliseconds
 #
-# Time is a third number, and only your device can give it. A normal 3 × 3 convolution does
-# $9 c_{\text{out}}$ multiply-adds for each input value it reads, a depthwise one 9: it spends its
-# time moving data rather than computing, so it runs far slower than its share of multiply-adds
-# suggests. `time_forward` times one forward pass, in the precision training uses on this device:
+# Time is a third number, measured on your device. A normal 3 × 3 convolution does $9 c_{\text{out}}$
+# multiply-adds for each input value it reads, a depthwise one 9: it spends its time moving data, not computing.
+# `time_forward` times one forward pass as training runs it: in 16-bit floats where the device is faster with them
+# (*float16* on a GPU, *bfloat16* on recent CPUs; notebook 06) and *channels-last*, the memory layout with a pixel's
+# channels side by side:
 
 # %%
 show_code(time_forward)
@@ -236,8 +232,8 @@ batch = torch.randn(TIMING_BATCH, CHANNELS, MAP_SIZE, MAP_SIZE, device=device).t
 timed = {**convolutions, "  its depthwise part": depthwise, "  its pointwise part": pointwise}
 macs = {name: multiply_adds(conv, feature_map) for name, conv in timed.items()}
 ms = {}
-for name, conv in timed.items():
-    ms[name] = time_forward(conv.to(device, memory_format=torch.channels_last).eval(), batch, dtype)
+for name, conv in timed.items():  # a copy on the device: the layers above stay on the CPU, so this cell can run again
+    ms[name] = time_forward(copy.deepcopy(conv).to(device, memory_format=torch.channels_last).eval(), batch, dtype)
 print(f"batch of {TIMING_BATCH}, {CHANNELS} channels, {MAP_SIZE} x {MAP_SIZE}, {dtype or torch.float32}; "
       f"time and multiply-adds as a share of the normal convolution's")
 print(f"{'':<26}{'ms':>8}{'time':>8}{'multiply-adds':>15}")
@@ -246,36 +242,30 @@ for name in timed:
           f"{macs[name] / macs['normal 3x3']:>14.3f}x")
 
 # %% [markdown]
-# *Expected:* on the kit's 2-core CPU (bfloat16, batch 128) the depthwise separable convolution took
-# a quarter to a third of the normal one's time (0.25–0.33× over several runs) for 0.13× its
-# multiply-adds; its depthwise part alone, 0.016× of the multiply-adds, took 0.10–0.14×. The dilated
-# one took about as long as the normal one (0.9–1.0×). Your numbers are your device's; on a GPU the
-# proportions differ again.
+# *Expected* (the kit's 2-core CPU, bfloat16, batch 128, several runs): the depthwise separable convolution took
+# 0.25–0.33× the normal one's time for 0.13× its multiply-adds; its depthwise part, 0.016× of them, 0.10–0.14×; the
+# dilated one 0.9–1.0×. A GPU's proportions differ again.
 
 # %% [markdown]
 # ## 3. The receptive field: four formulas
 #
-# The **receptive field** of an output is the patch of input pixels it can see. To tell a cat from a
-# dog, the last layer's outputs must see most of the 32 × 32 image, so the RF is a design target:
-# the course asks for more than 44 pixels.
+# The **receptive field** of an output is the patch of input pixels it can see. To tell a cat from a dog the last
+# layer must see most of the image: the course asks for an RF above 44 pixels.
 #
-# Follow the layers from the input to the output and keep three numbers: the map size $n$, the
-# **jump** $j$ (how many input pixels apart two neighbouring positions of the map are) and the RF
-# $r$. The input starts at $n = 32$, $j = 1$, $r = 1$. A layer with kernel $k$, padding $p$,
-# stride $s$ and dilation $d$ gives
+# Follow the layers from the input and keep the map size $n$, the **jump** $j$ (how many input pixels apart two
+# neighbouring positions of the map are) and the RF $r$, starting at $n = 32$, $j = 1$, $r = 1$. A layer with
+# kernel $k$, padding $p$, stride $s$ and dilation $d$ gives
 #
 # $$k_{\text{eff}} = d\,(k - 1) + 1 \qquad n_{\text{out}} = \left\lfloor \frac{n_{\text{in}} + 2p - k_{\text{eff}}}{s} \right\rfloor + 1
 #   \qquad j_{\text{out}} = j_{\text{in}} \cdot s \qquad r_{\text{out}} = r_{\text{in}} + (k_{\text{eff}} - 1)\, j_{\text{in}}$$
 #
-# Each extra tap of a kernel adds one jump of input to the RF; a stride makes every *later* tap
-# worth more. The kit computes every table in this notebook with these four lines:
+# Each extra tap adds one jump to the RF; a stride makes every *later* tap worth more. The kit's four lines:
 
 # %%
 show_code(rf_step)
 
 # %% [markdown]
-# **By hand.** Four 3 × 3 convolutions on a 32 × 32 image; the second has stride 2, the third
-# dilation 2 (padding 2 keeps its size):
+# **By hand.** Four 3 × 3 convolutions; the second has stride 2, the third dilation 2 (padding 2 keeps its size):
 #
 # | layer | (k, p, s, d) | $k_{\text{eff}}$ | $n_{\text{out}}$ | $j_{\text{out}}$ | $r_{\text{out}}$ |
 # | --- | --- | --- | --- | --- | --- |
@@ -285,8 +275,7 @@ show_code(rf_step)
 # | 3 | (3, 2, 1, 2) | 2·2+1 = 5 | ⌊(16+4−5)/1⌋+1 = 16 | 2·1 = 2 | 5 + 4·2 = 13 |
 # | 4 | (3, 1, 1, 1) | 3 | ⌊(16+2−3)/1⌋+1 = 16 | 2 | 13 + 2·2 = 17 |
 #
-# Layer 4 is as large as layer 1, yet it adds 4 pixels instead of 2: it comes after the stride.
-# `receptive_field_table` applies `rf_step` to a list of (k, p, s, d) tuples:
+# Layer 4 is layer 1's size, yet adds 4 pixels, not 2: it comes after the stride. `receptive_field_table` agrees:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -298,21 +287,14 @@ assert rows[-1]["r_out"] == 17
 # %% [markdown]
 # ## 4. The receptive field of the kit's `Net`
 #
-# **The kit's convention, used everywhere (the calculator, the tables, the checker of notebook 03):
-# a network's RF is the RF of the map that enters global average pooling.** That map is the last
-# one whose positions each see a patch of the image; global pooling then averages all its
-# positions into one number a channel. It widens no position's field, so it is not a layer of the
-# table, whether it is written `nn.AdaptiveAvgPool2d(1)`, `nn.AvgPool2d(8)` sized to the map,
-# `x.mean((2, 3))` or `F.avg_pool2d(x, 8)`. (Counted as an 8 × 8 layer it would add
-# $(8 - 1) \cdot 4 = 28$ pixels that no position sees.)
+# **The kit's convention (the calculator, the tables, notebook 03's checker): a network's RF is the RF of the map
+# that enters global average pooling.** Pooling averages all positions into one number a channel; it widens no
+# position's field, so it is no row of the table, however it is written.
 #
-# `receptive_field_table` also takes a model: it runs one dummy image through it and follows every
-# tensor from the input, so it records every convolution and pooling in the order the forward pass
-# runs them (as `nn` modules or as functions called in `forward`), named by stage (C1 to C4, as in
-# notebook 03), each with the field of the tensor it really read: on a residual block, the larger
-# of the two branches. `Net`'s residual shortcuts carry no layers, so the RF goes through every
-# convolution. The pointwise 1 × 1 convolutions add nothing; the dilated one in C4 adds
-# $(5 - 1) \cdot 4 = 16$ pixels at once.
+# `receptive_field_table` also takes a model: it runs one dummy image through it and records every convolution and
+# pooling in the order they run, named by stage. On a *residual* block, out = x + f(x) (a shortcut adds the block's
+# input to its output), it follows the wider of the two paths; `Net`'s shortcuts carry no layers. The 1 × 1
+# convolutions add nothing; the dilated one in C4 adds $(5 - 1) \cdot 4 = 16$ pixels at once.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -325,8 +307,11 @@ print(f"\nreceptive field of the last layer: {computed_rf} x {computed_rf} pixel
       f"(the image is {INPUT_SIZE} x {INPUT_SIZE})")
 
 # %% [markdown]
+# ## After class (optional): the pooling written four ways, and an RF wider than the image
+#
 # The same `Net` with its global pooling written four ways: the same RF, the one of the 8 × 8 map
-# that enters the pooling.
+# that enters the pooling. (Counted as an 8 × 8 layer, the pooling would add $(8 - 1) \cdot 4 = 28$ pixels that no
+# position sees.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -366,27 +351,26 @@ for corner, position in {"top left": (0, 0), "top right": (0, -1), "bottom left"
 # %% [markdown]
 # ## 5. The RF calculator: change a layer, watch the table
 #
-# A text box: one layer a line, `name, kernel, padding, stride, dilation`, filled in with `Net`'s
-# convolutions up to its global pooling (which, by the convention of section 4, is not listed). Change a number (a stride of 2 moved to a later layer, a dilation of 4, a layer
-# added or deleted) and the table and the RF below it update as you type. (Where widgets do not
-# run, the table is shown as text: change `LAYERS` and run the cell again.)
+# A text box, one layer a line (`name, kernel, padding, stride, dilation`), filled in with `Net`'s convolutions.
+# Change a number (move a stride, set a dilation of 4, add or delete a layer) and the table under the box updates
+# as you type. Printed below it, the table as the box started, to compare with (and what a page without widgets
+# shows).
 
 # %%
 LAYERS = "\n".join(f"{s.name.split(':')[0]}, {s.kernel}, {s.padding}, {s.stride}, {s.dilation}"
                     for s in layer_specs(Net(), INPUT_SIZE))
-rf_calculator(LAYERS, input_size=INPUT_SIZE)
+calculator = rf_calculator(LAYERS, input_size=INPUT_SIZE)
+display(calculator)  # the text box and its table, which follows every edit (as text where widgets do not run)
+print(f"`Net`'s layers as the box started, to compare your changes with:\n\n{calculator.text}")
 
 # %% [markdown]
 # ## 6. Measuring the receptive field
 #
-# The formulas are a model of the network; a measurement checks them. If input pixel $(u, v)$ is in
-# the RF of an output $y$, changing the pixel can change $y$, so $\partial y / \partial x_{u,v} \ne 0$;
-# outside the RF the gradient is exactly zero. `input_gradient` backpropagates from one output
-# position to random inputs; `measured_receptive_field` does it for the centre output of an input
-# larger than the RF (96 × 96, so that no image border cuts the field) and measures the square of
-# pixels with a non-zero gradient. The weights are random: which pixels *can* matter depends only
-# on the architecture. (For any network, notebook 03's checker measures the map entering global
-# pooling this way, running the network only that far: a pool sized for 32 × 32 never runs.)
+# A measurement checks the formulas. A pixel inside the RF of an output $y$ can change it:
+# $\partial y / \partial x_{u,v} \ne 0$; outside, the gradient is exactly zero. `measured_receptive_field`
+# backpropagates from the centre output of a 96 × 96 random input (no border cuts the field) and measures the
+# square of pixels with a non-zero gradient. Random weights suffice: which pixels *can* matter is the
+# architecture's. (Notebook 03's checker measures any network this way.)
 
 # %%
 show_code(input_gradient, measured_receptive_field)
@@ -400,10 +384,8 @@ print(f"computed RF: {computed_rf} pixels, measured RF: {measured_rf} pixels")
 assert measured_rf == computed_rf
 
 # %% [markdown]
-# The heatmap on a log colour scale (white: no influence at all). Both outlines coincide. The
-# colours show what the RF's size does not: pixels near the centre reach the output along far more
-# paths than pixels at the edge, so the *effective* RF, where the gradient is large, is much
-# smaller than the square the formulas give.
+# The heatmap (log scale; white: no influence). Both outlines coincide. Pixels near the centre reach the output
+# along far more paths than those at the edge: the *effective* RF, where the gradient is large, is much smaller.
 
 # %%
 fig = plot_rf_heatmap(heatmap, computed_rf, measured_rf,
@@ -418,10 +400,8 @@ plt.show()
 # $r_{\text{out}} = r_{\text{in}} + (k_{\text{eff}} - 1)\, j_{\text{in}}$ gives three ways to grow the RF:
 #
 # * **depth**: each 3 × 3 layer adds $2j$, and costs its weights and compute;
-# * **stride**: multiplies the jump, so every *later* layer adds more; it divides the map's size
-#   (fewer positions: less compute, less detail);
-# * **dilation**: widens the kernel ($k_{\text{eff}} = 5$ for $d = 2$) with the same 9 weights and
-#   without losing resolution.
+# * **stride**: multiplies the jump for every *later* layer, and divides the map's size (less compute, less detail);
+# * **dilation**: widens the kernel with the same 9 weights, at full resolution.
 #
 # The same four 3 × 3 layers, arranged differently:
 
@@ -440,11 +420,11 @@ for name, layers in stacks.items():
     print(f"{name:<36}{last['r_out']:>4}{last['n_out']:>9} x {last['n_out']:<3}{last['j_out']:>4}")
 
 # %% [markdown]
-# A stride at the end helps nothing (no layer comes after it). At the start it takes the RF from 9
-# to 15: each of the three later layers adds 4 pixels instead of 2. Dilation 2 matches twice the
-# depth with no extra weights.
-#
-# ### Downsampling without a stride
+# A stride at the end helps nothing (no layer comes after it); at the start it takes the RF from 9 to 15. Dilation 2
+# matches twice the depth with no extra weights.
+
+# %% [markdown]
+# ## After class (optional): downsampling with dilation, and gridding
 #
 # A dilated convolution *without padding* also shrinks the map: $n_{\text{out}} = n_{\text{in}} -
 # k_{\text{eff}} + 1$. With $d = 8$, $k_{\text{eff}} = 17$ and a 32 × 32 map becomes
@@ -493,7 +473,8 @@ for dilations in [(2, 4, 8), (1, 2, 4, 8)]:
 # %%
 stack, rf, field = dilation_stacks[(2, 4, 8)]
 fig = plot_rf_heatmap(field, receptive_field(stack, INPUT_SIZE), rf,
-                      title="Dilations 2, 4, 8 without padding: a receptive field with holes")
+                      title="Dilations 2, 4, 8 without padding: a receptive field with holes\n"
+                            f"random weights, {INPUT_SIZE} x {INPUT_SIZE} random input")
 save_figure(fig, "receptive_field_gridding", FIGURES)
 plt.show()
 
@@ -506,22 +487,14 @@ plt.show()
 # %% [markdown]
 # ## What we know now
 #
-# * A depthwise convolution (`groups=c_in`, weight $(c, 1, 3, 3)$) keeps channels apart: it is a
-#   normal convolution with a block-diagonal weight; the pointwise $1 \times 1$ after it mixes them.
-#   Together they cost $1/c + 1/9$ of a normal $3 \times 3$ and force all $c^2$ kernels to be scaled
-#   copies of $c$ shapes. A dilated convolution costs what a normal one does and sees
-#   $k_{\text{eff}} = d(k-1)+1$ pixels.
-# * Parameters, multiply-adds and milliseconds are three different numbers: `Net`'s C1 holds few
-#   parameters and much of the compute, C3 and C4 the opposite, and a depthwise separable layer's
-#   time on your device is not its share of multiply-adds (the tables above).
-# * $k_{\text{eff}} = d(k-1)+1$, $n_{\text{out}} = \lfloor (n_{\text{in}} + 2p - k_{\text{eff}})/s \rfloor + 1$,
-#   $j_{\text{out}} = j_{\text{in}} s$, $r_{\text{out}} = r_{\text{in}} + (k_{\text{eff}} - 1)\, j_{\text{in}}$
-#   (`rf_step`). A network's RF is the RF of the map entering global average pooling, however the
-#   pooling is written. `Net`'s RF, computed and measured, agree; an RF wider than the image still leaves a
-#   corner output short of some pixels.
-# * Depth adds $2j$ a 3 × 3 layer, stride multiplies what every later layer adds, dilation widens a
-#   kernel for free. A dilated convolution without padding downsamples like a stride, with a larger
-#   RF and jump 1; a stack of dilations leaves holes unless a dense layer fills them.
+# * A depthwise convolution (`groups=c_in`) keeps channels apart; the pointwise $1 \times 1$ after it mixes them.
+#   Together they cost $1/c + 1/9$ of a normal $3 \times 3$. A dilated convolution costs what a normal one does and
+#   sees $k_{\text{eff}} = d(k-1)+1$ pixels.
+# * Parameters, multiply-adds and milliseconds are three different numbers (the tables of section 2).
+# * $n_{\text{out}} = \lfloor (n_{\text{in}} + 2p - k_{\text{eff}})/s \rfloor + 1$, $j_{\text{out}} = j_{\text{in}} s$,
+#   $r_{\text{out}} = r_{\text{in}} + (k_{\text{eff}} - 1)\, j_{\text{in}}$; a network's RF is that of the map
+#   entering global average pooling: `Net`'s, computed and measured, is 61.
+# * Depth adds $2j$ a 3 × 3 layer, stride multiplies what every later layer adds, dilation widens a kernel for free.
 
 # %% [markdown]
 # ## Exercises
@@ -550,7 +523,7 @@ plt.show()
 # </details>
 #
 # **3. Depthwise separable at 128 channels.** Set `CHANNELS = 128` and predict the cost table of section 2, then
-# run the timing cell again.
+# run the cells from the knobs to the timing cell again.
 # *What to look for:* the ratio of multiply-adds moves towards 1/9; the ratio of times need not follow.
 # <details><summary>Answer</summary>
 #
@@ -572,7 +545,7 @@ plt.show()
 # </details>
 #
 # **5. Gridding, predicted.** Predict the RF and the number of pixels that reach the output for the dilations
-# (a) (2, 4), (b) (2, 2, 2), (c) (1, 2, 4) without padding, then add them to the loop of section 7.
+# (a) (2, 4), (b) (2, 2, 2), (c) (1, 2, 4) without padding, then add them to the gridding loop (after section 7).
 # *What to look for:* which offsets from the centre a sum of taps can reach.
 # <details><summary>Answer</summary>
 #

@@ -22,45 +22,25 @@
 #
 # # 03 · The model: `Net`, and your own network
 #
-# **After this notebook you can** read a network stage by stage (the shape of the data after each stage, where
-# its parameters sit), count the parameters of a convolution block by hand, check any network against the course's
-# assignment with one call, and write your own network in a file that notebooks 04 and 05 train and evaluate.
+# **After this notebook you can** read a network stage by stage (the shape of the data, where its parameters sit),
+# count a convolution block's parameters by hand, check any network against the course's assignment with one call,
+# and write your own network in a file that notebooks 04 and 05 train and evaluate.
 #
-# **Time**: about 20 minutes of class. The notebook needs no data and no GPU; it runs in seconds.
+# **In class** (about 20 minutes): *Runtime > Run all* (seconds; no data, no GPU needed), read sections 1-4, then
+# section 5: make your network pass the checker. **After class** (homework): the exercises and the part headed
+# *After class* (how the checker checks each rule); once notebook 04 has trained your network, run this notebook
+# again and hand it in (its last section says how).
 #
-# **The assignment**: design a network for CIFAR-10 that
+# **The assignment:** a network for CIFAR-10 with the architecture C1 – C2 – C3 – C4 – output, **no max-pooling**,
+# at least one **depthwise separable** and one **dilated** convolution, **global average pooling** before the
+# classifier, a **receptive field above 44** (notebook 02's convention), **fewer than 200,000 parameters**, 10
+# logits an image, trained with **HorizontalFlip, ShiftScaleRotate** (`Affine`) **and CoarseDropout** to **85% test
+# accuracy**. `check_assignment` checks each rule on the model object itself (section 4).
 #
-# | rule | how the kit checks it (`helpers.assignment.check_assignment`) |
-# |---|---|
-# | has the architecture C1 – C2 – C3 – C4 – output | four modules named `c1` … `c4` run in that order; their output sizes and each operation that shrank the map, described as it is (stride, padding, dilation) |
-# | uses **no max-pooling** | max pooling in any form: `nn.MaxPool2d`, `F.max_pool2d` (with `return_indices` too), adaptive max, `amax`/`max` over positions, a max over tiles of a reshaped map |
-# | uses at least one **depthwise separable** convolution | a convolution with `groups` equal to its input channels and a kernel above 1, followed by a 1 × 1 |
-# | uses at least one **dilated** convolution | a convolution with `dilation > 1`, an `nn.Conv2d` or an `F.conv2d` in `forward` |
-# | uses **global average pooling** before the classifier | an average over *every* position of the last map, in any form (`nn.AdaptiveAvgPool2d(1)`, `nn.AvgPool2d(8)` on an 8 × 8 map, `x.mean((2, 3))`, `F.avg_pool2d`); a pool that leaves positions out fails and says how many |
-# | has a **receptive field above 44** | the RF of the map entering global pooling (notebook 02's convention), computed along the layers and measured with gradients on that map |
-# | has **fewer than 200,000 parameters** | trainable parameters counted |
-# | gives 10 logits an image | one forward pass |
-# | is trained with **HorizontalFlip, ShiftScaleRotate** (`Affine`) **and CoarseDropout** | read from the pipeline that trained (the run's `metrics.json`) |
-# | reaches **85% test accuracy** | read from the run's history: the accuracy and the epoch it was first reached |
-#
-# Every rule is checked on the model object itself, from one forward pass on a dummy 32 × 32 batch that follows
-# every tensor: `nn` modules and the functions `forward` calls alike, fixed-size reshapes and attention included.
-# A rule that cannot be checked says why (`-`), and every other rule still gets its verdict.
-#
-# Without max-pooling, something else must shrink the maps. The course has been given in three forms; the checker
-# accepts each, and reports the two variants as rows of their own (`yes` / `no`, beside the rules):
-#
-# * **stride-2 convolutions** where the pools were (the kit's `Net` uses two);
-# * **"no max-pooling, but three 3 × 3 layers with stride 2 instead"**: the same idea, one stride-2 layer for each
-#   of the three pools of a classic CIFAR network (32 → 16 → 8 → 4);
-# * **"downsample with dilated convolutions only (dilation 1, 2, 4, 8, no stride)"**, the bonus: a 3 × 3
-#   convolution with dilation $d$ and no padding takes $2d$ pixels off the map, so four of them take 32 to
-#   30, 26, 18 and 2. Exercise 3 builds one.
-#
-# The sections: (1) the three building blocks; (2) `Net` stage by stage; (3) every layer, with torchsummary;
-# (4) the rules, checked on `Net`; (5) **your turn**: your own network, checked, ready for notebooks 04 and 05.
-# Optional, in [06 · Beyond](06_beyond.ipynb): BatchNorm, GroupNorm and LayerNorm compared, and a small
-# self-attention network.
+# Without max-pooling something else must shrink the maps: stride-2 convolutions where the pools were (the kit's
+# `Net` uses two); or, the course's two variants, reported as rows of their own, three stride-2 3 × 3 layers
+# (32 → 16 → 8 → 4), or the bonus, dilated convolutions without padding only (dilation 1, 2, 4, 8: each takes $2d$
+# pixels off the map, 32 → 30 → 26 → 18 → 2; exercise 3).
 
 # %%
 # Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
@@ -88,7 +68,7 @@ SMOKE = setup()
 # ## The knobs
 #
 # Everything you may change is in the next cell. `MODEL`, `RUN_NAME` and `KIT_ON_DRIVE` name your network and its
-# run the way notebooks 04 and 05 name them: section 5 prints the three lines to copy there.
+# run as notebooks 04 and 05 do: section 5 prints the three lines to copy there.
 
 # %%
 SEED = 0                   # the random weights and the dummy batch
@@ -100,6 +80,7 @@ KIT_ON_DRIVE = True        # Colab: my_networks/ and runs/ in the kit folder on 
 
 # %%
 import json
+import os
 
 import torch
 from torchsummary import summary
@@ -116,17 +97,15 @@ MY_RUN = run_dir(RUN_NAME, KIT_ON_DRIVE)
 # %% [markdown]
 # ## 1. The building blocks
 #
-# * **ConvBlock**: a 3 × 3 convolution, a norm, a ReLU. It has $3 \cdot 3 \cdot c_{\text{in}} c_{\text{out}}$
-#   weights and no bias (the norm's shift right after it would make a bias redundant). With stride 2
-#   it halves the map: the network learns how to downsample instead of max-pooling throwing away
-#   three values of every four.
-# * **DepthwiseSeparable**: a 3 × 3 depthwise convolution (`groups = c_in`: one filter per channel,
-#   *where* to look) then a 1 × 1 pointwise convolution (*how* to mix the channels):
+# * **ConvBlock**: a 3 × 3 convolution, a norm, a ReLU: $9 c_{\text{in}} c_{\text{out}}$ weights, no bias (the norm's
+#   shift makes one redundant). With stride 2 it halves the map: a learnt downsampling, where max-pooling throws
+#   away three values of four.
+# * **DepthwiseSeparable** (notebook 02): a 3 × 3 depthwise then a 1 × 1 pointwise convolution,
 #   $9 c_{\text{in}} + c_{\text{in}} c_{\text{out}}$ weights instead of $9 c_{\text{in}} c_{\text{out}}$.
-# * **Residual**: $\text{out} = x + f(x)$. The shortcut lets the gradient reach the early layers
-#   directly, so a short training run trains the whole depth.
+# * **Residual**: $\text{out} = x + f(x)$. The shortcut lets the gradient reach the early layers directly, so a
+#   short run trains the whole depth.
 #
-# Each block's norm adds a scale and a shift a channel, $2 c_{\text{out}}$ parameters.
+# Each block's norm adds a scale and a shift a channel: $2 c_{\text{out}}$ parameters.
 
 # %%
 conv_block, separable_block = ConvBlock(64, 64), DepthwiseSeparable(64, 64)
@@ -139,17 +118,16 @@ print(f"Residual(ConvBlock(64, 64), ConvBlock(64, 64)): {count_parameters(residu
 # %% [markdown]
 # ## 2. `Net`, stage by stage
 #
-# Where the maps are large and the channels few (C1, C2), full 3 × 3 convolutions are affordable;
-# where the channels are many (C3, C4), depthwise separable ones keep the parameter count down.
-# Two stride-2 convolutions take the map from 32 × 32 to 8 × 8; a dilated convolution in C4 widens
-# the receptive field without shrinking the map further. Global average pooling turns each of
-# the last 128 maps into one number, and one linear layer maps those to the 10 class scores.
+# Full 3 × 3 convolutions where maps are large and channels few (C1, C2), depthwise separable ones where channels
+# are many (C3, C4). Two stride-2 convolutions take the map from 32 × 32 to 8 × 8; a dilated one in C4 widens the
+# receptive field. Global average pooling turns each of the last 128 maps into one number, and a linear layer maps
+# those to the 10 class scores.
 #
 # ```
 # image 3×32×32 ─C1→ 32×32×32 ─C2→ 64×16×16 ─C3→ 128×8×8 ─C4→ 128×8×8 ─GAP→ 128 ─linear→ 10
 # ```
 #
-# The same, measured by sending a dummy batch through the stages one at a time:
+# Measured with a dummy batch sent through the stages one at a time:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -167,10 +145,9 @@ print(f"{'total':<30}{count_parameters(net):>10,}")
 # %% [markdown]
 # ## 3. The whole network, layer by layer
 #
-# `torchsummary` lists every layer with its output shape (−1 stands for the batch size) and its
-# parameters. Most of the budget sits in C2's full 3 × 3 convolutions at 64 channels: 36,864 weights each. A
-# depthwise separable block at 128 channels costs 1,152 (depthwise) + 16,384 (pointwise) weights, and with its
-# BatchNorm 17,792 (exercise 1).
+# `torchsummary` lists every layer, its output shape (−1: the batch size) and its parameters. Most of the budget
+# sits in C2's full 3 × 3 convolutions at 64 channels, 36,864 weights each; a depthwise separable block at 128
+# channels costs 17,792 with its norm (exercise 1).
 
 # %%
 summary(net, (3, INPUT_SIZE, INPUT_SIZE), device="cpu")
@@ -179,10 +156,8 @@ summary(net, (3, INPUT_SIZE, INPUT_SIZE), device="cpu")
 # ## 4. The assignment's rules, checked
 #
 # `check_assignment(model)` runs one dummy image through the model, watching every layer and every function its
-# `forward` calls, and returns one row a rule: what it measured, PASS or FAIL, and for a failure what to change.
-# The course's variants come last, answered yes or no. Two rules are read from a run, not from the model: the
-# augmentation that trained it and its accuracy; before any training they show `-` and say why (notebook 04 trains,
-# and checks again with the run's pipeline and history). Notebook 04 runs the same check before it trains any network.
+# `forward` calls: one row a rule, PASS or FAIL with what to change, then the variants, yes or no. The augmentation
+# and the accuracy are read from a trained run: before one, `-`.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -193,21 +168,17 @@ assert all(check.passed for check in checks if check.kind == "rule" and check.pa
 # %% [markdown]
 # ## 5. Your turn: your own network
 #
-# The next cell writes your network to a file, `MY_NET_FILE` (`my_networks/my_net.py` in the kit), so that notebooks
-# 04 and 05 can train and evaluate it, each on its own runtime. On Colab, `KIT_ON_DRIVE = True` (the default here,
-# in 04 and in 05) keeps it in the kit folder on your Google Drive (`MyDrive/cifar10-kit`), where every notebook
-# finds your network and its runs; a file on a runtime's own disk is gone with the runtime, and the other notebooks
-# run on runtimes of their own. Colab asks once for permission to use your Drive. (Anywhere else it is the kit's
-# own folder.)
+# The next cell writes your network to `my_networks/my_net.py` in the kit folder, where notebooks 04 and 05, each on
+# a runtime of its own, find it. On Colab, `KIT_ON_DRIVE = True` keeps that folder on your Google Drive
+# (`MyDrive/cifar10-kit`: a runtime's own disk goes with the runtime); Colab asks once for permission.
 #
-# The template runs, and **fails two rules on purpose**: it has neither a depthwise separable nor a dilated
-# convolution. Make it pass: `helpers.model` has the blocks (`ConvBlock(c_in, c_out, stride=, dilation=)`,
-# `DepthwiseSeparable(c_in, c_out, stride=, dilation=)`, `Residual(...)`), or write your own layers. Keep the four
-# modules named `c1` … `c4`: the checker and Grad-CAM in notebook 05 look for them. Edit the class and run the cell
-# again; the cells after it check the file as notebook 04 will load it.
+# The template runs, and **fails two rules on purpose**: it has no depthwise separable and no dilated convolution.
+# Make it pass with the blocks of `helpers.model` (`ConvBlock(c_in, c_out, stride=, dilation=)`,
+# `DepthwiseSeparable(...)`, `Residual(...)`) or layers of your own; keep the four modules named `c1` … `c4` (the
+# checker and notebook 05 look for them). Edit the class, run the cell again, then the cells after it.
 
 # %%
-# %%writefile {MY_NET_FILE}
+# %%writefile {os.path.relpath(MY_NET_FILE)}
 import torch.nn as nn
 
 from helpers.model import ConvBlock, DepthwiseSeparable
@@ -228,8 +199,8 @@ class MyNet(nn.Module):
         return self.output(self.c4(self.c3(self.c2(self.c1(x)))))
 
 # %% [markdown]
-# The checker's verdict on your network, read back from the file. Once notebook 04 has trained it (`RUN_NAME`),
-# the run's `metrics.json` is read too: its history for the accuracy row, its pipeline for the augmentation row.
+# The checker's verdict on your network, read back from the file. Once notebook 04 has trained it (`RUN_NAME`), the
+# run's record joins in: its history for the accuracy row, its pipeline for the augmentation row.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -265,16 +236,13 @@ print(f'MODEL = "{MODEL}"\nRUN_NAME = "{RUN_NAME}"\nKIT_ON_DRIVE = {KIT_ON_DRIVE
 # %% [markdown]
 # ## What we know now
 #
-# * A `ConvBlock` has $9 c_{\text{in}} c_{\text{out}}$ weights plus $2 c_{\text{out}}$ for its norm (no bias); a
-#   `DepthwiseSeparable` $9 c_{\text{in}} + c_{\text{in}} c_{\text{out}} + 2 c_{\text{out}}$; a `Residual` adds none.
-# * `Net` takes 3 × 32 × 32 through C1 (32 × 32 × 32), C2 (64 × 16 × 16), C3 and C4 (128 × 8 × 8) to GAP and 10
-#   scores; the stage table above shows where the parameters sit: about half of them in C2.
-# * Stride-2 convolutions replace max-pooling (or, in the course's other forms, three of them, or dilated
-#   convolutions without padding), depthwise separable ones make 128 channels affordable, one dilated convolution
-#   widens the RF; `check_assignment` checks every rule on the model object itself, in whatever form the network
-#   is written, and says why where a rule cannot be checked.
-# * Your network lives in a file (`MODEL`), its run in a folder (`RUN_NAME`), both in the kit folder on Google
-#   Drive on Colab (`KIT_ON_DRIVE = True`, the default): the same three knobs in notebooks 03, 04 and 05.
+# * A `ConvBlock` has $9 c_{\text{in}} c_{\text{out}} + 2 c_{\text{out}}$ parameters, a `DepthwiseSeparable`
+#   $9 c_{\text{in}} + c_{\text{in}} c_{\text{out}} + 2 c_{\text{out}}$, a `Residual` none of its own.
+# * `Net`: stride-2 convolutions instead of max-pooling, depthwise separable ones where channels are many, one
+#   dilated convolution for the RF; about half its parameters sit in C2.
+# * `check_assignment` checks every rule on the model object itself, however the network is written.
+# * Your network lives in a file (`MODEL`), its run in a folder (`RUN_NAME`), on Colab in the kit folder on your
+#   Drive (`KIT_ON_DRIVE`): the same three knobs in notebooks 03, 04 and 05.
 
 # %% [markdown]
 # ## Exercises
@@ -322,7 +290,43 @@ print(f'MODEL = "{MODEL}"\nRUN_NAME = "{RUN_NAME}"\nKIT_ON_DRIVE = {KIT_ON_DRIVE
 # 193,514 − 36,874 = 156,640. W = 143: 20,449 + 21,593 + 1,162 + 156,640 = **199,844**; W = 144: 200,282, over.
 # The RF stays 61: channels do not change what a position sees.
 # </details>
+
+# %% [markdown]
+# ## After class (optional): how the checker checks each rule
 #
+# | rule | how the kit checks it (`helpers.assignment.check_assignment`) |
+# |---|---|
+# | has the architecture C1 – C2 – C3 – C4 – output | four modules named `c1` … `c4` run in that order; their output sizes and each operation that shrank the map, described as it is (stride, padding, dilation) |
+# | uses **no max-pooling** | max pooling in any form: `nn.MaxPool2d`, `F.max_pool2d` (with `return_indices` too), adaptive max, `amax`/`max` over positions, a max over tiles of a reshaped map |
+# | uses at least one **depthwise separable** convolution | a convolution with `groups` equal to its input channels and a kernel above 1, followed by a 1 × 1 |
+# | uses at least one **dilated** convolution | a convolution with `dilation > 1`, an `nn.Conv2d` or an `F.conv2d` in `forward` |
+# | uses **global average pooling** before the classifier | an average over *every* position of the last map, in any form (`nn.AdaptiveAvgPool2d(1)`, `nn.AvgPool2d(8)` on an 8 × 8 map, `x.mean((2, 3))`, `F.avg_pool2d`); a pool that leaves positions out fails and says how many |
+# | has a **receptive field above 44** | the RF of the map entering global pooling (notebook 02's convention), computed along the layers and measured with gradients on that map |
+# | has **fewer than 200,000 parameters** | trainable parameters counted |
+# | gives 10 logits an image | one forward pass |
+# | is trained with **HorizontalFlip, ShiftScaleRotate** (`Affine`) **and CoarseDropout** | read from the pipeline that trained (the run's `metrics.json`) |
+# | reaches **85% test accuracy** | read from the run's history: the accuracy and the epoch it was first reached |
+#
+# Every rule is checked on the model object itself, from one forward pass on a dummy 32 × 32 batch that follows
+# every tensor: `nn` modules and the functions `forward` calls alike, fixed-size reshapes and attention included.
+# A rule that cannot be checked says why (`-`), and every other rule still gets its verdict.
+
+# %% [markdown]
+# ## Handing in: this notebook and your kit folder
+#
+# This notebook is what you hand in. Once notebook 04 has trained your network, run this notebook again (*Runtime >
+# Run all*, same `MODEL`, `RUN_NAME`, `KIT_ON_DRIVE`): section 5's check must print the checker's table with your
+# run's accuracy and pipeline rows filled in (not `-`). In the next cell, say in a few sentences of your own how
+# your network reaches its receptive field and where its parameters sit (section 5's two tables). Then hand in
+#
+# * this notebook with its outputs (*File > Download > Download .ipynb*);
+# * your kit folder from Google Drive, `MyDrive/cifar10-kit`, with `my_networks/` and `runs/` (checkpoints not
+#   needed): your teacher checks it with `python -m tools.check_handins FOLDER`.
+
+# %% [markdown]
+# *Your explanation (double-click to write):*
+
+# %% [markdown]
 # **Next:** [04 · Training](04_training.ipynb) — the LR range test, OneCycle, and the run that trains `Net` (or your
 # network) on CIFAR-10. Optional: [06 · Beyond](06_beyond.ipynb) — BatchNorm vs GroupNorm vs LayerNorm, and a
 # small self-attention network.

@@ -24,15 +24,12 @@
 #
 # **After this notebook you can** load a trained model and test it, with and without flip test-time augmentation;
 # read its accuracy class by class and its confusion matrix; look at the images it gets wrong; and ask Grad-CAM where
-# in an image it found its evidence, at every stage of the network, with hooks you can read.
+# in an image it found its evidence.
 #
-# **Time**: about 20 minutes of class. Evaluation is cheap: a CPU is enough (about a minute for all 10,000 test
-# images on 2 cores), a GPU makes it seconds. While notebook 04 trains in another tab, this notebook evaluates the
-# kit's shipped weights; run it again with your run once it is done.
-#
-# The sections: (1) the trained model, and what differs between your data and the reference's; (2) the test
-# accuracy, plain and with flip TTA; (3) the accuracy per class; (4) the confusion matrix; (5) the misclassified
-# images; (6) Grad-CAM at the last stage, with its code; (7) Grad-CAM at every stage, C1 to C4.
+# **In class** (about 20 minutes, while notebook 04 trains in another tab): run and read sections 1–6 on the kit's
+# shipped weights; a CPU runtime is enough (the whole notebook: 59 s on 2 CPU cores, measured; seconds on a GPU).
+# **After class**: run it again on your own run once 04 has finished, then the part headed "After class (optional)"
+# (Grad-CAM at every stage) and the exercises.
 
 # %%
 # Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
@@ -60,9 +57,9 @@ SMOKE = setup()
 # ## The knobs
 #
 # `MODEL`, `RUN_NAME` and `KIT_ON_DRIVE` name the run of notebook 04 to evaluate, as they did there (for your
-# network, the three lines notebook 03 printed). When that run has no `best.pt` yet, the kit's shipped weights are
-# evaluated. `DATA_ROOT` and `SUBSET` choose the test images: all 10,000 for numbers comparable with the reference.
-# In smoke mode (under the tests) a small subset is used and the numbers mean nothing.
+# network, the three lines notebook 03 printed); while that run has no `best.pt`, the kit's shipped weights are
+# evaluated. On Colab, `KIT_ON_DRIVE = True` (the default) reads the run from the kit folder on your Google Drive,
+# where 04 keeps it. `SUBSET = None`: all 10,000 test images, comparable with the reference (`SMOKE`: under the tests).
 
 # %%
 DATA_ROOT = None                  # None: $CIFAR10_ROOT, else the kit's data/ folder (downloaded there once)
@@ -70,7 +67,7 @@ SUBSET = 400 if SMOKE else None   # N class-balanced images per split; None: all
 SEED = 0                          # which misclassified images are shown
 MODEL = "net"                     # "net", or your network of notebook 03: "my_net.py:MyNet"
 RUN_NAME = "net"                  # your run of notebook 04: runs/RUN_NAME/best.pt; none there: the shipped weights
-KIT_ON_DRIVE = False              # Colab: your networks and runs in the kit folder on Google Drive (as in 03 and 04)
+KIT_ON_DRIVE = True               # Colab: your networks and runs in the kit folder on Google Drive (as in 03 and 04)
 GALLERY = 20                      # misclassified images in the gallery
 GRADCAM_IMAGES = 10               # misclassified images explained with Grad-CAM at the last stage
 GRADCAM_STAGES = ("c1", "c2", "c3", "c4")  # the stages for section 7 (any of the model's modules by name)
@@ -86,7 +83,7 @@ from helpers.galleries import show_gradcam, show_gradcam_stages, show_misclassif
 from helpers.grad_cam import ActivationHook, class_activation_map, grad_cam
 from helpers.machinery.device import pick_device
 from helpers.machinery.loader import DeviceBatches
-from helpers.machinery.notebook import figure_dir, my_networks_dir, run_dir, show_code
+from helpers.machinery.notebook import figure_dir, run_dir, show_code, student_file
 from helpers.machinery.reference import SHIPPED_WEIGHTS, reference_metrics, trained_checkpoint
 from helpers.model import count_parameters
 from helpers.plots import plot_class_accuracy, plot_confusion_matrix, save_figure
@@ -102,32 +99,25 @@ REAL_IMAGES = {"test_images": 1017, "test_acc": 87.9, "flip_tta_test_acc": 89.7}
 # %% [markdown]
 # ## 1. The trained model
 #
-# `load_trained(path)` reads the checkpoint safely (`torch.load(..., weights_only=True)`: the file can hold
-# tensors and numbers but no code), rebuilds the model it names (`Net` with the settings it was trained with, or
-# your network from the file `MODEL` names: the kit never imports a file a checkpoint names), loads the weights and
-# switches to eval mode: BatchNorm uses the running statistics gathered during training instead of the batch's. The
-# weights are the run's **weight average** (notebook 04, section 2), the ones whose test accuracy the run reported.
-# The checkpoint also holds the run's history and recipe, and the mean and std of its training images; the test
-# images are normalised with those, exactly as in training.
+# `load_trained(path)` reads the checkpoint safely (`torch.load(..., weights_only=True)`: tensors and numbers, no
+# code), rebuilds the model it names (`Net` with its settings, or your network from the file `MODEL` names: the kit
+# never imports a file a checkpoint names), loads the weights and switches to eval mode, so that BatchNorm uses the
+# running statistics of training. The weights are the run's **weight average** (notebook 04, section 2), whose test
+# accuracy the run reported; the test images are normalised with the mean and std of the run's training images.
+# Without a `best.pt` in `RUN`: the kit's **shipped weights**, `helpers/trained/net.pt`, the reference run's.
 #
-# **Which model.** Your run's `best.pt` when `RUN` has one (on Colab, notebook 04's run is on this runtime's disk only
-# if both notebooks keep it in the kit folder on Drive, `KIT_ON_DRIVE = True`); else the kit's **shipped weights**,
-# `helpers/trained/net.pt`: the reference run's weight average, stored in float16.
-#
-# **Your data and the reference's.** Every reference number in this notebook (the black marks, the reference lines)
-# was measured on **CIFAR-10 (JPEG copy)**: a JPEG re-encoding of CIFAR-10's 60,000 images, on which the reference
-# was trained and tested because the machines that made it cannot download CIFAR-10. On Colab you train and test on
-# CIFAR-10 itself, the same images without JPEG's artefacts. The shipped weights score 87.78% (flip TTA 88.26%) on the
-# copy's 10,000 test images and **87.9% (flip TTA 89.7%) on 1,017 real CIFAR-10 test images**, held out from this
-# project; at 1,017 images one accuracy carries about ±1 point. So expect the shipped weights near 88% on Colab, and
-# read the reference as a guide: a class a few points off its black mark is within what the two data sets and the
-# sample size allow.
+# **Your data and the reference's.** Every reference number here (the black marks, the reference lines) was measured
+# on **CIFAR-10 (JPEG copy)**, a JPEG re-encoding of CIFAR-10 made where CIFAR-10 cannot be downloaded; on Colab you
+# test on CIFAR-10 itself. The shipped weights score 87.78% on the copy's 10,000 test images and **87.9% on 1,017 real
+# CIFAR-10 test images** (about ±1 point at that size): expect them near 88% on Colab, and a class a few points off
+# its black mark is within what the two data sets allow.
 
 # %%
 data = load_cifar10(DATA_ROOT, subset=SUBSET, seed=SEED)
 DEVICE = pick_device("auto")
 CHECKPOINT = trained_checkpoint(RUN)
-MODEL_SPEC = None if MODEL == "net" else f"{my_networks_dir(KIT_ON_DRIVE) / MODEL.partition(':')[0]}:{MODEL.partition(':')[2]}"
+# Your network's file (notebook 03 wrote it): not found, one line says where it was looked for and how to bring it
+MODEL_SPEC = None if MODEL == "net" else f"{student_file(MODEL, KIT_ON_DRIVE)}:{MODEL.partition(':')[2]}"
 model, state = load_trained(CHECKPOINT, DEVICE, model=None if CHECKPOINT == SHIPPED_WEIGHTS else MODEL_SPEC)
 MEAN, STD = state["data"]["mean"], state["data"]["std"]
 CLASSES = state["data"]["classes"]
@@ -148,10 +138,9 @@ test_loader = DeviceBatches(data.test, 512, MEAN, STD, DEVICE)  # normalised wit
 #
 # $$\text{logits}(x) = \tfrac{1}{2}\big(f(x) + f(\text{flip}(x))\big)$$
 #
-# The model was trained on flipped images, so both views are images it knows; where it hesitates, the two views
-# err in different ways and the average cancels part of the error. It costs a second forward pass and nothing else:
-# the weights are the same. (The loss here is plain cross-entropy, without training's label smoothing.) The last
-# lines are the reference: the shipped weights on the two data sets of section 1.
+# The model was trained on flipped images, so both views are images it knows; where it hesitates, the two views err
+# differently and the average cancels part of the error. It costs a second forward pass, nothing else. (The loss is
+# plain cross-entropy, without training's label smoothing.) The last lines: the shipped weights on section 1's data.
 
 # %%
 loss, accuracy = evaluate(model, test_loader)
@@ -169,10 +158,10 @@ print(f"             on {REAL_IMAGES['test_images']:,} real CIFAR-10 test images
 #
 # $$\text{accuracy}(c) = \frac{\#\{\text{images of class } c \text{ predicted as } c\}}{\#\{\text{images of class } c\}}$$
 #
-# CIFAR-10's test set has the same number of images of every class, so the overall accuracy is the mean of these ten.
-# The animals, cat and dog above all, are usually the hardest: they are small, furry, seen from every side, and look
-# alike at 32x32 pixels. Vehicles have rigid shapes and are easier. The black marks are the shipped weights' own
-# class-wise accuracy on CIFAR-10 (JPEG copy). The rest of this notebook uses the plain predictions (no TTA).
+# CIFAR-10's test set has as many images of every class, so the overall accuracy is the mean of these ten. The
+# animals, cat and dog above all, are usually the hardest: small, furry, seen from every side, alike at 32x32 pixels;
+# vehicles have rigid shapes. The black marks: the shipped weights on CIFAR-10 (JPEG copy). From here on, the plain
+# predictions (no TTA).
 
 # %%
 logits, labels = predict(model, test_loader)
@@ -192,9 +181,9 @@ save_figure(fig, "class_accuracy", FIGURES);
 # ## 4. The confusion matrix
 #
 # `matrix[t, p]` counts the test images of true class $t$ that the model predicted as $p$. The diagonal holds the
-# correct predictions; row $t$ adds up to the number of images of class $t$. A bright cell off the diagonal is a pair
-# of classes the model mixes up, and the matrix is rarely symmetric: cats taken for dogs need not be as many as dogs
-# taken for cats.
+# correct predictions (grey in the figure, so that the colour scale is the mistakes'); row $t$ adds up to the images
+# of class $t$. A dark red cell off the diagonal is a pair of classes the model mixes up, and the matrix is rarely
+# symmetric: cats taken for dogs need not be as many as dogs taken for cats.
 
 # %%
 matrix = confusion_matrix(predictions, labels, num_classes=len(CLASSES))
@@ -211,10 +200,9 @@ save_figure(fig, "confusion_matrix", FIGURES);
 # %% [markdown]
 # ## 5. The misclassified images
 #
-# Numbers say how often; the images say why. Here are test images the model got wrong, in a random order (a
-# class-folder copy stores the test set class by class, so the first ones could all be airplanes), each with the
-# model's prediction and the truth. Look for a pattern: unusual poses, the object small or cut off, a background
-# typical of the other class (a ship's water, a bird's sky), or labels that are arguable.
+# Numbers say how often; the images say why. Test images the model got wrong, in a random order, each with the
+# prediction and the truth. Look for a pattern: unusual poses, the object small or cut off, a background typical of
+# the other class (a ship's water, a bird's sky), or arguable labels.
 
 # %%
 wrong = misclassified(predictions, labels)
@@ -233,26 +221,23 @@ save_figure(fig, "misclassified", FIGURES);
 # $$w_k = \frac{1}{HW}\sum_{i,j} \frac{\partial y_c}{\partial A_k[i,j]} \qquad\qquad
 #   \text{heatmap} = \mathrm{ReLU}\Big(\sum_k w_k A_k\Big)$$
 #
-# $w_k$ says how much map $k$ matters for class $c$ (its gradient, averaged over positions); the weighted sum says
-# where those maps fire; the ReLU keeps only the evidence *for* the class.
+# $w_k$ says how much map $k$ matters for class $c$; the weighted sum, where those maps fire; the ReLU keeps only the
+# evidence *for* the class.
 #
-# **The code.** A layer's output is not kept anywhere we can reach: it flows into the next layer and is gone. A
-# **forward hook** is a function PyTorch calls with a layer's output after each forward pass; `ActivationHook`
-# registers one that keeps the output, still attached to the autograd graph, and removes it when the `with` block
-# ends. `class_activation_map` is the formula above, line by line: `torch.autograd.grad` gives $\partial y_c /
-# \partial A$ without touching the weights' `.grad`. (`grad_cam` wraps it: eval mode, the map stretched from the
-# layer's size to the image's and scaled to $[0, 1]$.)
+# **The code.** A layer's output flows into the next layer and is gone. A **forward hook** is a function PyTorch calls
+# with a layer's output after each forward pass; `ActivationHook` registers one that keeps the output, still attached
+# to the autograd graph, and removes it when the `with` block ends. `class_activation_map` is the formula line by
+# line: `torch.autograd.grad` gives $\partial y_c / \partial A$ without touching the weights' `.grad`. (`grad_cam`
+# wraps it: eval mode, the map stretched to the image's size and scaled to $[0, 1]$.)
 
 # %%
 show_code(ActivationHook, class_activation_map)
 
 # %% [markdown]
-# Here the layer is the last stage, `model.c4`: 128 maps of 8x8, just before global average pooling, the last place
-# where the network still knows *where* something is. Its receptive field is 61 pixels (notebook 02), more than the
-# image's 32, but that does not mean each position sees the whole image: measured with gradients, the output in the
-# top-left corner sees 961 of the 1,024 pixels (31 × 31; the rest of its field falls on the padding), one in the
-# middle all of them, and each sees the pixels near its own place most strongly. So the 8x8 heatmap is a coarse but
-# honest map of location.
+# Here the layer is the last stage, `model.c4`: 128 maps of 8x8 just before global average pooling, the last place
+# where the network still knows *where* something is. Its receptive field (61 pixels, notebook 02) is larger than the
+# image, but each position sees the pixels near its own place most strongly (measured with gradients), so the 8x8
+# heatmap is a coarse but honest map of location.
 #
 # Two views of the first misclassified images of the gallery: the evidence for what the model *said*, and for what
 # was *true*. Red is strong evidence, blue none.
@@ -274,11 +259,25 @@ for heatmaps, which in ((for_predicted, "predicted"), (for_true, "true")):
     save_figure(fig, f"gradcam_{which}_class", FIGURES)
 
 # %% [markdown]
-# A model that looks at the object and still says the wrong class has learnt features that are not distinctive
-# enough (cat vs dog); one that looks at the background has learnt a shortcut (water means ship). The second kind is
-# what more data, more augmentation (CoarseDropout hides parts of the image on purpose) or a different crop fix.
+# A model that looks at the object and still says the wrong class has learnt features not distinctive enough (cat vs
+# dog); one that looks at the background has learnt a shortcut (water means ship), which more data or augmentation
+# (CoarseDropout hides parts of the image on purpose) can fix.
+
+# %% [markdown]
+# ## What we know now
 #
-# ## 7. Grad-CAM at every stage: C1, C2, C3, C4
+# * `load_trained` rebuilds the model a checkpoint names, loads the run's weight average and switches to eval mode;
+#   the test images are normalised with the training run's mean and std.
+# * The reference was measured on CIFAR-10 (JPEG copy); on 1,017 real CIFAR-10 test images the shipped weights score
+#   87.9%, about ±1 point.
+# * Flip TTA averages $f(x)$ and $f(\text{flip}(x))$: a second forward pass, the same weights; report it beside the
+#   plain accuracy, never instead of it.
+# * Accuracy per class is the confusion matrix's diagonal over its row; `matrix[t, p]` is not symmetric.
+# * Grad-CAM weighs each map of a layer by its mean gradient and keeps the positive part: where the evidence for a
+#   class lies, at that layer's resolution.
+
+# %% [markdown]
+# ## After class (optional): Grad-CAM at every stage, C1 to C4
 #
 # The same formula works at any layer. Each stage answers "where is the evidence for the predicted class" with what
 # it knows by then (the knob `GRADCAM_STAGES` picks the layers; the receptive fields are `Net`'s):
@@ -301,21 +300,6 @@ by_stage = {name.upper(): grad_cam(model, stage_inputs, layer) for name, layer i
 fig = show_gradcam_stages(data.test.images[chosen], by_stage,
                           title=f"Grad-CAM for the predicted (true) class at each stage, {TRAINED}\n{data.description}")
 save_figure(fig, "gradcam_stages", FIGURES);
-
-# %% [markdown]
-# ## What we know now
-#
-# * `load_trained` rebuilds the model a checkpoint names, loads the run's weight average and switches to eval mode; the
-#   test images are normalised with the training run's own mean and std.
-# * The reference was measured on CIFAR-10 (JPEG copy); on 1,017 real CIFAR-10 test images the shipped weights score
-#   87.9% (flip TTA 89.7%), about ±1 point.
-# * Flip TTA averages $f(x)$ and $f(\text{flip}(x))$: a second forward pass, the same weights; it is reported beside
-#   the plain accuracy, never instead of it.
-# * Accuracy per class is the diagonal of the confusion matrix over its row; on a balanced test set the overall
-#   accuracy is their mean. `matrix[t, p]` counts true class $t$ predicted as $p$, and the matrix is not symmetric.
-# * Grad-CAM keeps a layer's output with a forward hook, weighs each map by its mean gradient and keeps the positive
-#   part, $\mathrm{ReLU}(\sum_k w_k A_k)$: where the evidence for a class lies, at that layer's resolution; from C1 to
-#   C4 the maps go from sharp and generic to coarse and class-specific (the galleries above).
 
 # %% [markdown]
 # ## Exercises

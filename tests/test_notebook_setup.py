@@ -9,6 +9,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from helpers import KitError
 from helpers.machinery import notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -91,14 +92,62 @@ def test_kit_on_drive_mounts_drive_once_and_keeps_networks_and_runs_there(colab_
     assert mounts == [str(mount)]
 
 
-def test_kit_on_drive_outside_colab_keeps_the_kit_folder_and_says_so_once(tmp_path, monkeypatch, capsys):
+def test_kit_on_drive_outside_colab_keeps_the_kit_folder_silently(tmp_path, monkeypatch, capsys):
+    """KIT_ON_DRIVE = True is the notebooks' default: outside Colab it must not print on every run."""
     monkeypatch.delenv("KIT_SMOKE", raising=False)
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     monkeypatch.setattr(notebook, "REPO_ROOT", tmp_path)
-    monkeypatch.setattr(notebook, "_said_not_colab", False)
     assert notebook.run_dir("net", on_drive=True) == tmp_path / "runs" / "net"
     assert notebook.my_networks_dir(on_drive=True) == tmp_path / "my_networks"
-    assert capsys.readouterr().out.count("KIT_ON_DRIVE is for Colab") == 1
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("knob, default", [("KIT_ON_DRIVE", "True")])
+@pytest.mark.parametrize("name", ["01_data_analysis", "04_training", "05_evaluation"])
+def test_the_notebooks_keep_the_students_files_on_drive_by_default(name, knob, default):
+    source = (NOTEBOOKS / f"{name}.py").read_text()
+    assert f"\n{knob} = {default} " in source
+
+
+def test_a_students_file_is_found_or_one_line_says_how_to_bring_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("KIT_SMOKE", raising=False)
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setattr(notebook, "REPO_ROOT", tmp_path)
+    with pytest.raises(KitError) as caught:
+        notebook.student_file("my_net.py:MyNet", on_drive=True)
+    message = str(caught.value)
+    assert "\n" not in message and f"my_net.py is not in {tmp_path / 'my_networks'}" in message
+    assert "run notebook 03" in message and "KIT_ON_DRIVE = True" in message and "upload your my_net.py" in message
+    with pytest.raises(KitError, match="your augmentation file my_augment.py .* run notebook 01 .* last section"):
+        notebook.student_file("my_augment.py:AUGMENT", on_drive=True, kind="augmentation")
+    (tmp_path / "my_networks" / "my_net.py").write_text("")
+    assert notebook.student_file("my_net.py:MyNet", on_drive=True) == tmp_path / "my_networks" / "my_net.py"
+
+
+def test_on_colab_a_missing_file_names_drive(colab_drive):
+    with pytest.raises(KitError, match="not in .*cifar10-kit/my_networks \\(your Google Drive's kit folder\\)"):
+        notebook.student_file("my_net.py", on_drive=True)
+    with pytest.raises(KitError, match="set KIT_ON_DRIVE = True here and there"):
+        notebook.student_file("my_net.py", on_drive=False)
+
+
+def test_a_kit_error_shows_in_a_notebook_as_one_line(capsys):
+    """setup() makes IPython show a KitError as its message alone, not a traceback through the kit;
+    the cell still fails, and any other error keeps its traceback."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        notebook.show_kit_errors_in_one_line()
+        capsys.readouterr()
+        result = shell.run_cell("from helpers import KitError\nraise KitError('your file is not there: bring it')")
+        assert isinstance(result.error_in_exec, KitError)
+        assert capsys.readouterr().out.strip() == "KitError: your file is not there: bring it"
+        result = shell.run_cell("1 / 0")
+        assert isinstance(result.error_in_exec, ZeroDivisionError) and "Traceback" in capsys.readouterr().out
+    finally:
+        shell.set_custom_exc((), None)
+        InteractiveShell.clear_instance()
 
 
 def test_figures_go_to_the_runs_folder_never_to_images(tmp_path, monkeypatch):

@@ -51,7 +51,25 @@ def test_training_curves():
 def test_confusion_matrix_has_a_number_a_cell():
     matrix = rng.integers(0, 20, (10, 10))
     fig = plots.plot_confusion_matrix(matrix, CLASSES)
-    assert len(fig.axes) == 1 and len(fig.axes[0].texts) == 100
+    assert len(fig.axes[0].texts) == 100  # (the second axes is the colour bar)
+
+
+def test_the_confusion_matrix_colours_the_mistakes_on_their_own_scale():
+    """A diagonal of hundreds would leave confusions of 100 near-white: the diagonal is masked, the
+    colour scale ends at the largest confusion."""
+    matrix = np.full((10, 10), 3)
+    np.fill_diagonal(matrix, 900)
+    matrix[5, 3] = 102
+    image = plots.plot_confusion_matrix(matrix, CLASSES).axes[0].images[0]
+    assert image.get_clim() == (0, 102)
+    assert image.get_array().mask[np.eye(10, dtype=bool)].all() and not image.get_array().mask[5, 3]
+
+
+def test_the_curves_legend_sits_outside_the_axes():
+    """Inside an axes the legend hid the student's first epochs: one legend for the figure, below."""
+    fig = plots.plot_history(HISTORY, reference=HISTORY[:2])
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 4
 
 
 def test_plot_rf_heatmap():

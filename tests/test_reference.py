@@ -1,6 +1,10 @@
 """helpers.machinery.reference: the shipped weights load into today's Net and classify, and the committed
 reference metrics are their run's. A change to Net without new weights fails here."""
+import pytest
 import torch
+
+from helpers import KitError
+from tests.conftest import save_checkpoint
 
 from helpers.machinery.checkpoints import load_checkpoint, load_trained
 from helpers.machinery.loader import DeviceBatches
@@ -35,6 +39,12 @@ def test_the_reference_metrics_are_the_shipped_weights_run():
 def test_a_students_run_comes_first_and_the_shipped_weights_otherwise(tmp_path):
     said = []
     assert trained_checkpoint(tmp_path, log=said.append) == SHIPPED_WEIGHTS and "shipped" in said[0]
-    torch.save({}, tmp_path / "best.pt")
+    save_checkpoint(tmp_path / "best.pt", Net())
     assert trained_checkpoint(tmp_path, log=said.append) == tmp_path / "best.pt" and "your own run" in said[1]
     assert REFERENCE_METRICS.is_file()
+
+
+def test_a_students_run_that_cannot_be_read_is_never_replaced_by_the_shipped_weights(tmp_path):
+    torch.save({}, tmp_path / "best.pt")  # not a checkpoint of the kit
+    with pytest.raises(KitError, match="has no readable checkpoint"):
+        trained_checkpoint(tmp_path, log=lambda *a: None)

@@ -20,10 +20,12 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def code_of(name):
-    """The code cells of a notebook's jupytext twin, as one Python module."""
+    """The code cells of a notebook's jupytext twin, as one Python module (a cell magic's cell, such as
+    01's %%writefile of the student's pipeline, is a file's text, not the notebook's code)."""
     import jupytext
 
-    return "\n".join(cell.source for cell in jupytext.read(NOTEBOOKS / f"{name}.py").cells if cell.cell_type == "code")
+    return "\n".join(cell.source for cell in jupytext.read(NOTEBOOKS / f"{name}.py").cells
+                     if cell.cell_type == "code" and not cell.source.startswith("%%"))
 
 
 @pytest.mark.parametrize("name, expected", [

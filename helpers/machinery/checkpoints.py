@@ -1,16 +1,23 @@
 """Checkpoints and metrics that survive a crash, and loading a trained model back.
 
-    prepare_run_folder  the run folder, checked before any training: writable, and never a finished run overwritten
+    prepare_run_folder  the run folder, checked before any training: writable, held by one run at a time, and
+                        never a finished run overwritten
+    holding_run_folder  releases, when the block ends, the folders prepare_run_folder held in it
     load_checkpoint   read one safely (no code in the file runs) and check it fits the model
     load_trained      a checkpoint → the model it was saved from, in eval mode (yours: from the file you name)
     write_metrics     OUT/metrics.json: the run's parameters, data, device, history, and what made it
 What a checkpoint holds is written by run_state.RunState.save.
 
-Every file is written to a temporary name and then renamed: a crash mid-write leaves the old file.
+Every file is written to a temporary name and then renamed: a crash mid-write leaves the old file,
+and a failed write (disk full, read-only, folder gone) leaves no temporary file (RunWriteError).
 """
+import contextlib
 import datetime
+import errno
 import json
 import os
+import shutil
+import socket
 import subprocess
 import random
 import warnings
@@ -22,19 +29,62 @@ import torch
 
 from helpers import KitError
 from helpers.machinery.device import device_name, to_device
-from helpers.machinery.registry import describe_model, rebuild
+from helpers.machinery.registry import describe_model, network_changes, rebuild
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: run folders are not locked there
+    fcntl = None
 
 
 class CheckpointError(KitError):
     """A checkpoint that cannot be used; the message names the file and why."""
 
 
+class RunWriteError(KitError, OSError):
+    """A file of a run could not be written (disk full, read-only, folder removed, name too long).
+    Nothing of it is left behind: the previous file, if any, is as it was."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"cannot write {path} ({reason})")
+        self.path, self.reason = Path(path), reason
+
+
 def atomic_write(path, write):
-    """Call write(temporary path) beside `path`, then rename it to `path`."""
+    """Call write(temporary path) beside `path`, then rename it to `path`. A write that fails
+    removes its temporary file and raises RunWriteError (an OSError too)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and not _is_write_failure(error):
+            raise
+        with contextlib.suppress(OSError):
+            if tmp.is_file():  # the kit's own temporary file, by its exact name: never a folder of that name
+                tmp.unlink()
+        raise RunWriteError(path, _write_failure_reason(error, path)) from None
+
+
+def _is_write_failure(error):
+    """torch.save reports a failed write (a full disk) as a RuntimeError of its zip writer."""
+    text = str(error)
+    return any(mark in text for mark in ("inline_container", "PytorchStreamWriter", "file write failed",
+                                         "unexpected pos", "Parent directory"))
+
+
+def _write_failure_reason(error, path):
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    if not path.parent.is_dir():  # the run folder removed mid-run
+        return os.strerror(errno.ENOENT)
+    try:
+        if shutil.disk_usage(path.parent).free < 64 * 2**20:
+            return "No space left on device"
+    except OSError:
+        pass
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
 
 
 def rng_state():
@@ -68,6 +118,10 @@ def load_checkpoint(path, model=None, map_location="cpu", weights="model"):
                               f"{_what_to_do_instead(path)}") from None
     if not isinstance(state, dict) or "model" not in state or "architecture" not in state:
         raise CheckpointError(f"{path} is not a checkpoint of this kit (no model weights and architecture in it).")
+    malformed = _malformed(state)
+    if malformed:
+        raise CheckpointError(f"{path} is not a checkpoint this kit can use: {malformed}. It was not written by this "
+                              f"kit's training, or was changed since: {_what_to_do_instead(path)}")
     if model is not None:
         saved, wanted = state["architecture"], describe_model(model)
         if saved != wanted:
@@ -80,6 +134,33 @@ def load_checkpoint(path, model=None, map_location="cpu", weights="model"):
                                   f"so resume it with --ema-decay 0.")
         load_weights(model, state[weights], path)
     return state
+
+
+def _is_weights(value):
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+
+
+def _malformed(state):
+    """What in a loaded checkpoint is not as the kit writes it ('' when nothing): the parts
+    loading and the notebooks read, each of the type they read it as."""
+    architecture = state["architecture"]
+    if not isinstance(architecture, dict) or not isinstance(architecture.get("class"), str):
+        return f"its architecture is {type(architecture).__name__} {str(architecture)[:60]!r}, not the model's class and settings"
+    for key in ("model", "training_model"):
+        if key in state and not (state[key] is None and key == "training_model") and not _is_weights(state[key]):
+            return f"its {key} weights are {type(state[key]).__name__}, not tensors by name"
+    if "epoch" in state and (not isinstance(state["epoch"], int) or isinstance(state["epoch"], bool) or state["epoch"] < 0):
+        return f"its epoch is {state['epoch']!r}, not a count of epochs"
+    if "history" in state and not (isinstance(state["history"], list) and all(isinstance(h, dict) for h in state["history"])):
+        return "its history is not a list of epochs"
+    for key in ("recipe", "data", "network"):
+        if state.get(key) is not None and not isinstance(state[key], dict):
+            return f"its {key} is {type(state[key]).__name__}, not a record"
+    data = state.get("data") or {}
+    for key, length in (("mean", 3), ("std", 3), ("classes", None)):
+        if key in data and not (isinstance(data[key], (list, tuple)) and (length is None or len(data[key]) == length)):
+            return f"its data {key} is {data[key]!r}"
+    return ""
 
 
 def _checkpoint_file(path):
@@ -110,6 +191,9 @@ def _what_to_do_instead(path):
 def load_weights(model, weights, path):
     """Load a state dict into `model`, cast to the model's dtypes (shipped weights are float16)."""
     own = model.state_dict()
+    if not _is_weights(weights):
+        raise CheckpointError(f"{path} holds no weights this kit can load (they are {type(weights).__name__}, not "
+                              f"tensors by name): train again, or get the file again.")
     try:
         model.load_state_dict({k: v.to(own[k].dtype) if k in own else v for k, v in weights.items()})
     except RuntimeError as error:
@@ -146,42 +230,143 @@ def load_trained(checkpoint_path, device="cpu", model=None):
     except KitError as error:
         raise CheckpointError(str(error)) from None
     load_weights(network, state["model"], path)
+    if isinstance(state.get("network"), dict):  # what the network was when it was saved; older checkpoints lack it
+        changes = network_changes(state["network"], network)
+        if changes:
+            warnings.warn(f"{path}: your network changed since these weights were saved ({'; '.join(changes)}). They "
+                          f"load, but the model is not the one that was trained: its results are not the run's. Undo "
+                          f"the change, or train the changed network.", UserWarning, stacklevel=2)
     return to_device(network, device).eval(), state  # channels-last, as it was trained
 
 
 RUN_FILES = ("last.pt", "best.pt", "metrics.json")
+TEMPORARY_FILES = tuple(name + ".tmp" for name in RUN_FILES)  # the only temporary files the kit writes in a run folder
+LOCK_FILE = ".helpers-run.lock"  # held (flock) by the run training in the folder; the kernel lets go when it ends
+_held = []  # the run folders this process holds, newest last
+
+
+class _RunFolderLock:
+    """An exclusive flock on OUT/.helpers-run.lock, which holds the PID and host for the message a
+    second run gets. flock is released by the kernel when the process ends in any way (kill -9
+    too), so no crash leaves a folder held; the file itself is removed when the run ends."""
+
+    def __init__(self, out):
+        self.path, self.fd = out / LOCK_FILE, None
+
+    def acquire(self):
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)  # OSError: the folder cannot be written
+            if fcntl is None:
+                break
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+                os.close(fd)
+                return holder
+            except OSError:  # a file system without locks (some network mounts): the run goes on unlocked
+                break
+            try:  # the run that held it may have removed the file as it ended: then lock the file now there
+                if os.fstat(fd).st_ino == os.stat(self.path).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        self.fd = fd
+        os.ftruncate(fd, 0)
+        os.write(fd, f"a run of PID {os.getpid()} on {socket.gethostname()}, started "
+                     f"{datetime.datetime.now().isoformat(timespec='seconds')}".encode())
+        return None
+
+    def release(self):
+        if self.fd is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()  # while still held: a run waiting for it then locks a new file
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        self.fd = None
+
+
+def _forget_locks_in_child():
+    """In a forked child (the loader's workers): close its copies of the lock files. A flock lasts
+    while any process has the file open, so a worker outliving a kill -9 would hold the folder."""
+    for lock in _held:
+        if lock.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(lock.fd)
+            lock.fd = None
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_locks_in_child)
+
+
+@contextlib.contextmanager
+def holding_run_folder():
+    """Release, when the block ends (returns, raises, Ctrl-C), every run folder prepare_run_folder
+    held inside it: `fit` runs in one, so that a notebook's next run may use the folder."""
+    start = len(_held)
+    try:
+        yield
+    finally:
+        while len(_held) > start:
+            _held.pop().release()
 
 
 def prepare_run_folder(out_dir, resume):
     """Make the run folder and check it before the first step, not after a whole epoch: that it
-    can be written, and that a run already in it is resumed, never trained over. Removes the
-    temporary files a crash mid-write leaves. Returns (folder, checkpoint to resume from or None)."""
+    can be written, that no other run is training in it (it is held until the run ends: see
+    holding_run_folder), and that a run already in it is resumed, never trained over. Removes the
+    temporary files a crash mid-write leaves, by their exact names: nothing else in the folder is
+    touched. Returns (folder, checkpoint to resume from or None)."""
+    if out_dir is None or not str(out_dir).strip():
+        raise KitError(f"--out {str(out_dir or '')!r} names no folder: name one for the run, such as runs/net "
+                       f"(--out, RUN_NAME; it is made if needed).")
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise KitError(f"--out {out} is a file, not a folder: name a folder for the run (it is made if needed).")
+    lock = _RunFolderLock(out)
     try:
+        if out.exists() and not out.is_dir():
+            raise KitError(f"--out {out} is a file, not a folder: name a folder for the run (it is made if needed).")
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        holder = lock.acquire()  # its file is the write test: made, and written, in the folder
     except OSError as error:
         raise KitError(f"cannot write the run to {out} ({error.strerror or error}): choose a folder you can write "
                        f"to (--out, RUN_NAME).") from None
-    for stale in out.glob("*.tmp"):
-        stale.unlink()
+    if holder:
+        raise KitError(f"{out} is in use: {holder} is training in it. Wait for it to end, or train in another folder "
+                       f"(--out, RUN_NAME); two runs in one folder would mix their files.")
+    _held.append(lock)
+    for name in TEMPORARY_FILES:  # left by a crash mid-write; held, so no other run is writing them now
+        stale = out / name
+        if stale.is_file() or stale.is_symlink():
+            with contextlib.suppress(OSError):
+                stale.unlink()
+    try:
+        return out, _checkpoint_to_resume(out, resume)
+    except KitError:  # refused: the folder is let go at once
+        _held.remove(lock)
+        lock.release()
+        raise
+
+
+def _checkpoint_to_resume(out, resume):
+    """The checkpoint a run in `out` goes on from (None: a new run), or KitError when the folder
+    holds a run that must not be trained over."""
     held = [name for name in RUN_FILES if (out / name).exists()]
     if held and not resume:
         raise KitError(f"{out} already holds a run ({', '.join(held)}): resume it (--resume, resume=True) or choose "
                        f"another folder; the kit never overwrites a run.")
     if not resume:
-        return out, None
+        return None
     for name in ("last.pt", "best.pt"):  # best.pt holds the full state too: a run whose last.pt was lost goes on from it
         if (out / name).exists():
-            return out, out / name
+            return out / name
     if held:  # metrics.json alone: the run's checkpoints are gone, and starting afresh would overwrite its results
         raise KitError(f"{out} holds {', '.join(held)} but no checkpoint to resume from: move those files away to keep "
                        f"them, or train in another folder.")
-    return out, None
+    return None
 
 
 def provenance():

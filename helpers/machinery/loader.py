@@ -1,6 +1,7 @@
 """Batches as the model wants them: augmented, normalised, channels-last, on the device.
 
     train_batches    the training images, shuffled and augmented by the recipe, a new order each epoch
+    augment_where    where a pipeline runs (the device or the CPU workers), and the one line that says why
     eval_batches     the test images, in order, not augmented
     DeviceBatches    augmented by Albumentations in CPU worker processes, a batch a worker
     ResidentBatches  the whole uint8 split on the device, augmented there (device_augment)
@@ -149,31 +150,62 @@ class ResidentBatches(Batches):
             yield normalize(images, self.mean, self.std, self.device), self.labels[indices]
 
 
-def train_batches(data, recipe, device, workers=None, log=print):
+def train_batches(data, recipe, device, workers=None, log=print, augmentation=None):
     """The training loader every run uses (fit, the LR range test, the benchmark): the recipe's
     batch size, augmentation and seed. The last, incomplete batch is dropped when there is more
     than one batch, so that every step sees a full batch (BatchNorm's statistics).
 
-    Where the augmentation runs is recipe.augment_on: "workers" (Albumentations on CPU workers),
-    "device" (replayed on the device; refused when the pipeline cannot be), or "auto": the device
-    on a CUDA GPU when the pipeline can be replayed there, else the workers. The loader's
+    `augmentation`: the student's own A.Compose (machinery/pipelines.py), or None for the course's
+    pipeline, which the recipe's switches build (transforms.train_transforms). Where it runs is
+    recipe.augment_on: "workers" (Albumentations on CPU workers), "device" (replayed on the device;
+    refused when the pipeline cannot be), or "auto": the device on a CUDA GPU when the pipeline can
+    be replayed there, else the workers. One line says which and why (`augment_where`). The loader's
     `.augment_on` says which it is ("workers" or "device"): what the run records."""
     device = torch.device(device)
-    transform = train_transforms(data.mean, recipe)
+    transform = train_transforms(data.mean, recipe) if augmentation is None else augmentation
     drop_last = len(data.train) > recipe.batch_size
-    augmentation = None
-    if recipe.augment_on == "device" or (recipe.augment_on == "auto" and device.type == "cuda"):
-        try:
-            augmentation = DeviceAugmentation(transform, *data.train.images.shape[1:3])
-        except CannotReplay as reason:
-            if recipe.augment_on == "device":
-                raise KitError(f"augment_on=device is not possible: {reason}; use auto or workers.") from None
-            log(f"augmentation on the CPU workers: {reason}")
-    if augmentation is not None:
-        return ResidentBatches(data.train, recipe.batch_size, data.mean, data.std, device, augmentation, shuffle=True,
+    replay, line = augment_where(transform, recipe.augment_on, device, data.train.images.shape[1:3],
+                                 workers if workers is not None else worker_count(), yours=augmentation is not None)
+    if line:
+        log(line)
+    if replay is not None:
+        return ResidentBatches(data.train, recipe.batch_size, data.mean, data.std, device, replay, shuffle=True,
                                seed=recipe.seed, drop_last=drop_last)
     return DeviceBatches(data.train, recipe.batch_size, data.mean, data.std, device, transform=transform, shuffle=True,
                          seed=recipe.seed, drop_last=drop_last, workers=workers)
+
+
+def augment_where(transform, augment_on, device, size=(32, 32), workers=1, yours=False):
+    """Where `transform` runs: (a DeviceAugmentation to replay it on the device, or None for the CPU
+    workers, and the one line that says which and why, or '' where there is nothing to say).
+
+    augment_on="device" that cannot be replayed is refused (KitError). With "auto" the replay is
+    used on a CUDA GPU whenever it reproduces the pipeline. The line is said on a GPU, whenever
+    the student's own pipeline (`yours`) trains, and when "device" was asked for; the kit's own
+    pipeline on the CPU, the only place it can run there, is said nothing about."""
+    device = torch.device(device)
+    whose = "your augmentation" if yours else "augmentation"
+    workers_text = f"the CPU workers ({workers})" if workers else "the CPU (in the main process)"
+    try:
+        replay = DeviceAugmentation(transform, *size)
+        reason = None
+    except CannotReplay as why:
+        replay, reason = None, str(why)
+    if augment_on == "device" or (augment_on == "auto" and device.type == "cuda"):
+        if replay is not None:
+            where = "the GPU" if device.type == "cuda" else f"the {device.type.upper()} as batched tensor operations"
+            return replay, (f"{whose}: on {where}, replayed a whole batch at a time (it reproduces every step of the "
+                            f"pipeline: {', '.join(type(t).__name__ for t in transform.transforms)})")
+        if augment_on == "device":
+            raise KitError(f"augment_on=device is not possible: {reason}; use auto or workers.")
+        return None, f"{whose}: on {workers_text}, not the GPU: {reason}"
+    if augment_on == "workers":
+        return None, f"{whose}: on {workers_text}, as augment_on=workers asks" if yours or device.type == "cuda" else ""
+    # auto, not on a GPU
+    if not yours:
+        return None, ""
+    on_gpu = "it would run there too" if replay is not None else f"it would stay on the workers there too: {reason}"
+    return None, f"{whose}: on {workers_text}, as this run has no GPU (on a GPU {on_gpu})"
 
 
 def eval_batches(data, device, batch_size=512):

@@ -3,14 +3,16 @@
     setup          install what Colab lacks, say which device the notebook uses, return smoke mode
     kit_folder     where the student's networks and runs live: the kit, or a kit folder on Google Drive
     my_networks_dir, run_dir, figure_dir   the folders inside it
+    student_file   a file of the student's (their network, their augmentation), or one line saying how to bring it
     show_code      the source of a helper, shown in the lesson
 
 Each notebook's first code cell finds the kit (on Colab it clones it from REPO_URL, written there
 too: the clone has to happen before this module can be imported) and then calls `setup()`.
 
-One knob, `KIT_ON_DRIVE`, has the same name in notebooks 03, 04 and 05: True on Colab keeps the
-student's networks and runs in a kit folder on Google Drive (DRIVE_KIT), which every notebook's
-runtime sees and which outlives a recycled runtime. Drive is mounted once a runtime.
+One knob, `KIT_ON_DRIVE`, has the same name in notebooks 01 (its last section), 03, 04 and 05, and
+is True by default: on Colab it keeps the student's networks, pipelines and runs in a kit folder on
+Google Drive (DRIVE_KIT), which every notebook's runtime sees and which outlives a recycled
+runtime; Drive is mounted once a runtime. Anywhere else it means the kit's own folder, silently.
 """
 import importlib.util
 import os
@@ -32,7 +34,6 @@ FIGURES_ENV = "KIT_FIGURES_DIR"  # set (tools/refresh_notebooks) to write a full
 COLAB_PACKAGES = {"albumentations": "albumentations>=2.0.8,<3", "torchsummary": "torchsummary==1.5.1"}
 
 _scratch = None  # smoke mode's one scratch folder for this process
-_said_not_colab = False
 
 
 def in_colab():
@@ -88,7 +89,30 @@ def setup():
     if smoke_mode():
         print("Smoke mode (KIT_SMOKE=1): a small subset and a short run, to test the notebook, "
               "not to measure anything.")
+    show_kit_errors_in_one_line()
     return smoke_mode()
+
+
+def show_kit_errors_in_one_line():
+    """In a notebook, a KitError (a problem the student can fix, its message saying how) shows as its
+    one line, not as a traceback through the kit's code; the cell still fails, as any error does.
+    Every other error keeps its traceback."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        from helpers import KitError
+        shell.set_custom_exc((KitError,), kit_error_lines)
+
+
+def kit_error_lines(shell, etype, value, tb, tb_offset=None):
+    """IPython's custom exception handler: a KitError shown as one line, as the error output of
+    the cell (in Jupyter the kernel sends it as the cell's error, which a test runner sees)."""
+    lines = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, lines)
+    return lines
 
 
 def mount_drive():
@@ -111,17 +135,14 @@ def _scratch_folder():
 def kit_folder(on_drive=False):
     """Where the student's networks (my_networks/) and runs (runs/) live: the kit's own folder, or
     with `on_drive=True` on Colab the kit folder on Google Drive (DRIVE_KIT), which every notebook
-    finds and which outlives the runtime. A scratch folder in smoke mode."""
+    finds and which outlives the runtime. `on_drive=True` is the notebooks' default: outside Colab
+    it silently means the kit's own folder. A scratch folder in smoke mode."""
     if smoke_mode():
         return _scratch_folder()
     if on_drive and in_colab():
         mount_drive()
         DRIVE_KIT.mkdir(parents=True, exist_ok=True)
         return DRIVE_KIT
-    global _said_not_colab
-    if on_drive and not _said_not_colab:
-        print("KIT_ON_DRIVE is for Colab: this is not Colab, so your files stay in the kit's own folder.")
-        _said_not_colab = True
     return REPO_ROOT
 
 
@@ -136,6 +157,30 @@ def my_networks_dir(on_drive=False):
     folder = kit_folder(on_drive) / "my_networks"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# Which notebook writes each kind of student file, for the line that says how to bring a missing one.
+MADE_BY = {"network": "notebook 03 (section 5, \"Your turn\")", "augmentation": "notebook 01 (its last section)"}
+
+
+def student_file(name, on_drive=False, kind="network"):
+    """The path of the student's file `name` (e.g. "my_net.py", or "my_net.py:MyNet": the part after
+    the colon is ignored) in my_networks/ of kit_folder(on_drive), checked to be there. On a fresh
+    runtime it may not be: then one line says where it was looked for and how to bring it.
+    `kind`: "network" (written by notebook 03) or "augmentation" (notebook 01)."""
+    from helpers import KitError
+
+    folder = my_networks_dir(on_drive)
+    path = folder / str(name).partition(":")[0]
+    if path.is_file():
+        return path
+    where = "your Google Drive's kit folder" if on_drive and in_colab() else "the kit's folder"
+    hint = ("" if on_drive or not in_colab() else
+            " With KIT_ON_DRIVE = False the file lives on this runtime's own disk, which other notebooks and a new "
+            "runtime do not see: set KIT_ON_DRIVE = True here and there.")
+    raise KitError(f"your {kind} file {path.name} is not in {folder} ({where}): run {MADE_BY.get(kind, 'its notebook')} "
+                   f"with KIT_ON_DRIVE = True, which writes it there, or upload your {path.name} to that folder."
+                   + hint)
 
 
 def figure_dir(run=None):

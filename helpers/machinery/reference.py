@@ -3,7 +3,7 @@
     SHIPPED_WEIGHTS     helpers/trained/net.pt: the default recipe's 30-epoch run, float16
     REFERENCE_METRICS   images/shipped-weights-metrics.json: that run's history, and the
                         shipped weights' test accuracy, class by class
-    trained_checkpoint  a run's best.pt when there is one, else the shipped weights (and says which)
+    trained_checkpoint  a run's best.pt (else its last.pt) when there is one, else the shipped weights (and says which)
 
 The notebooks draw the reference beside the student's own results: what a full run gives.
 How the weights were made, and how to make them again: README, "Shipped weights".
@@ -23,10 +23,37 @@ def reference_metrics():
 
 
 def trained_checkpoint(run=None, log=print):
-    """RUN/best.pt when the student's run has one, else the shipped weights: which one, said."""
-    if run is not None and (Path(run) / "best.pt").is_file():
-        log(f"evaluating your own run: {Path(run) / 'best.pt'}")
-        return Path(run) / "best.pt"
+    """The student's own checkpoint whenever RUN has a usable one: RUN/best.pt, else RUN/last.pt
+    (a run whose best.pt was lost, or is unreadable), or RUN itself when it names a checkpoint
+    file; else the shipped weights. Which one, and why, is said."""
+    from helpers import KitError
+    from helpers.machinery.checkpoints import load_checkpoint  # here: reference stays light for what imports it
+
+    if run is not None and str(run).strip():
+        run = Path(run)
+        candidates = [run] if run.is_file() else [run / "best.pt", run / "last.pt"]
+        unreadable = []
+        for path in candidates:
+            if not path.is_file():
+                continue
+            try:
+                load_checkpoint(path)
+            except KitError as error:
+                unreadable.append(f"{path.name}: {error}")
+                continue
+            if path.name == "last.pt" and not run.is_file():
+                why = "is missing" if not unreadable else "cannot be read"
+                log(f"evaluating your own run: {path} (its best.pt {why}: these are the weights of its last saved "
+                    f"epoch)")
+            else:
+                log(f"evaluating your own run: {path}")
+            return path
+        if unreadable:  # the student's run is there but cannot be loaded: never the shipped weights silently instead
+            raise KitError(f"your run in {run} has no readable checkpoint ({'; '.join(unreadable)[:300]})")
+        if run.is_dir() and any((run / name).exists() for name in ("metrics.json", "last.pt.tmp", "best.pt.tmp")):
+            log(f"{run} holds a run but no checkpoint (best.pt, last.pt): evaluating the kit's shipped weights "
+                f"({SHIPPED_WEIGHTS.relative_to(REPO_ROOT)}) instead. Train again in notebook 04 to evaluate your own.")
+            return SHIPPED_WEIGHTS
     log(f"no trained run in {run}: evaluating the kit's shipped weights ({SHIPPED_WEIGHTS.relative_to(REPO_ROOT)}, "
         f"the default recipe's full run). Train your own in notebook 04 to evaluate it here.")
     return SHIPPED_WEIGHTS

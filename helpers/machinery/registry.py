@@ -4,10 +4,16 @@ architecture a checkpoint stores (loading it back): one list for both.
     build_model     "net", "attention", or a student's "path/to/file.py:ClassName" → a fresh model
     load_network    "path/to/file.py:ClassName" → that class, checked: an nn.Module giving 10 logits
     describe_model  a model → {"class": name, **constructor arguments}, what a checkpoint stores
+    network_record  what the network was: its layers (names and classes) and, for a student's, its file's code
+    network_changes what changed since a network_record, by name
     rebuild         that description → the same model, fresh weights (a student's: from the file the caller names)
 """
+import ast
+import difflib
+import hashlib
 import importlib.util
 import inspect
+import math
 import sys
 import traceback
 from pathlib import Path
@@ -25,6 +31,8 @@ def build_model(name="net", norm="batch", dropout=0.0, widths=None):
     """The named model with fresh weights (seed first for the same weights every time).
     `widths`: the channels of Net's C1-C4, None for Net's own. A name with ".py" in it is a
     student's network, "path/to/file.py:ClassName" (see load_network)."""
+    if not (isinstance(dropout, (int, float)) and math.isfinite(dropout) and 0 <= dropout < 1):
+        raise KitError(f"--dropout {dropout} is not possible: a rate from 0 (none) up to, not including, 1, such as 0.1.")
     if ".py" in name:
         if norm != "batch" or dropout or widths is not None:
             raise KitError("--norm, --dropout and --widths are settings of Net; your network sets its own: leave them out.")
@@ -88,7 +96,12 @@ def load_network(spec):
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[module_name] = module  # dataclasses and pickling look classes up by module
     try:
+        source_text = path.read_text(errors="replace")  # what a checkpoint records of the network (network_record)
         module_spec.loader.exec_module(module)
+    except SystemExit as error:  # sys.exit(), exit() or quit() at the top of the file: it would end the run, said nothing
+        raise KitError(f"--model {spec}: {path.name} calls {_exit_call(error)} when it is imported{where_in(error, path)}, "
+                       f"which would end the run: the kit imports the file to build {class_name}, so keep only "
+                       f"definitions at its top level (script code under `if __name__ == \"__main__\":`).") from None
     except Exception as error:
         raise KitError(f"--model {spec}: {path.name} does not run{where_in(error, path)}: {error_line(error)}. "
                        f"Fix it and try again.") from None
@@ -110,16 +123,17 @@ def load_network(spec):
     def build():
         try:
             model = network()
-        except Exception as error:
+        except (Exception, SystemExit) as error:
             raise KitError(f"--model {spec}: building {class_name}() fails{where_in(error, path)}: {error_line(error)}. "
                            f"Fix __init__ and try again.") from None
         model.kit_source = f"{path}:{class_name}"  # describe_model stores it; loading compares it, never imports it
+        model.kit_source_text = source_text  # network_record stores it: an edit of the file is noticed
         was_training = model.training
         model.eval()
         try:
             with torch.no_grad():
                 out = model(torch.zeros(2, 3, 32, 32))
-        except Exception as error:
+        except (Exception, SystemExit) as error:
             raise KitError(f"--model {spec}: {class_name}'s forward fails on 2 images of 32x32{where_in(error, path)}: "
                            f"{error_line(error)}. Fix forward (print x.shape before that line) and try again.") from None
         model.train(was_training)
@@ -130,6 +144,62 @@ def load_network(spec):
         return model
 
     return build
+
+
+def _exit_call(error):
+    return f"sys.exit({'' if error.code is None else repr(error.code)})"
+
+
+def network_record(model):
+    """What the network was, for a checkpoint: its layers, one line each ("c1.2: ReLU"), and for a
+    student's network its file's code. A resume compares it (network_changes) and refuses a changed
+    network; loading warns. Layer classes, not their printed settings: those vary across torch versions."""
+    layers = [f"{name or '(model)'}: {type(module).__name__}" for name, module in model.named_modules()]
+    record = {"layers": layers, "layers_digest": _digest("\n".join(layers))}
+    text = getattr(model, "kit_source_text", None)
+    if text is not None:
+        record.update(source_file=Path(str(getattr(model, "kit_source", "")).rpartition(":")[0]).name,
+                      source=text if len(text) <= 500_000 else None, source_digest=_code_digest(text))
+    return record
+
+
+def _digest(text):
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _code_digest(text):
+    """The code's digest, blind to comments and layout: a comment edited is not a changed network."""
+    try:
+        return _digest(ast.dump(ast.parse(text)))
+    except (SyntaxError, ValueError):
+        return _digest(text)
+
+
+def network_changes(saved, model):
+    """What changed in `model` since `saved` (a network_record), each by name: the file's first
+    changed line, the first layer changed. [] when nothing did (or the record is too old to tell)."""
+    now, changes = network_record(model), []
+    if saved.get("source_digest") and now.get("source_digest") and saved["source_digest"] != now["source_digest"]:
+        changes.append(f"{now['source_file']} {_first_change(saved.get('source'), now['source'], 'line')}")
+    if saved.get("layers_digest") and saved["layers_digest"] != now["layers_digest"]:
+        changes.append(f"its layers: {_first_change(saved.get('layers'), now['layers'], 'layer')}")
+    return changes
+
+
+def _first_change(old, new, unit):
+    """"line 14 was `x`, now `y`": the first difference between two texts (or lists of lines)."""
+    if old is None:
+        return "changed"
+    old_lines = old.splitlines() if isinstance(old, str) else list(old)
+    new_lines = new.splitlines() if isinstance(new, str) else list(new)
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        was = " / ".join([line.strip() for line in old_lines[i1:i2] if line.strip()][:2]) or "nothing"
+        now = " / ".join([line.strip() for line in new_lines[j1:j2] if line.strip()][:2]) or "nothing"
+        where = f"{unit} {j1 + 1}" if unit == "line" else ""
+        return f"{where + ' ' if where else ''}was `{was[:100]}`, now `{now[:100]}`"
+    return "changed (comments or layout aside)"
 
 
 def describe_model(model):
@@ -156,8 +226,15 @@ def rebuild(architecture, source="the checkpoint", network=None):
                            f"it was trained from.")
         return load_network(network)()
     if name == "Net":
-        return Net(**kwargs)
-    if name == "AttentionNet":
-        from helpers.attention import AttentionNet  # imported here: only its checkpoints need it
-        return AttentionNet(**kwargs)
-    raise KitError(f"{source} holds a {name!r}, which the kit cannot rebuild: it knows Net and AttentionNet.")
+        build = Net
+    elif name == "AttentionNet":
+        from helpers.attention import AttentionNet as build  # imported here: only its checkpoints need it
+    else:
+        raise KitError(f"{source} holds a {name!r}, which the kit cannot rebuild: it knows Net and AttentionNet.")
+    try:
+        return build(**kwargs)
+    except Exception as error:  # settings no kit run writes: another key, a width list of the wrong length, ...
+        settings = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())[:160]
+        raise KitError(f"{source} holds a {name} with settings it cannot be built with ({settings}: "
+                       f"{error_line(error)}): the file was not written by this kit's training, or was changed "
+                       f"since. Train again, or get the file again.") from None
