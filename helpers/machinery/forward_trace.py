@@ -427,4 +427,5 @@ def run_until(model, at):
         except _Stop as stop:
             return stop.tensor
         raise RuntimeError(f"the forward pass did not reach its {at[1] + 1}th call of {at[0]} on this input")
+    features.__self__ = model  # as for a bound method: the measurement finds the model's device and mode
     return features
