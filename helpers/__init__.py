@@ -20,9 +20,9 @@ Behind them, and not needed to follow the course:
     machinery/        device and precision, the loader, checkpoints, the model registry, the shipped
                       weights, the notebooks' setup cell
     train/            `python -m helpers.train`: the whole run from the command line
-    bench/            `python -m helpers.bench`: how fast the input pipeline and the training step are
 """
 import os
+from pathlib import Path
 
 # Albumentations asks the internet for a newer version at import; the kit must work offline.
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
@@ -34,3 +34,20 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 class KitError(Exception):
     """A problem the user can fix. The message says what went wrong and what to do."""
+
+
+def shown_path(path):
+    """`path` as the kit's messages show it: relative to the current folder when inside it
+    (runs/net), or inside the kit (../runs/net, from a notebook in notebooks/), else as it is
+    (/content/drive/MyDrive/cifar10-kit/runs/net): never the absolute path of the machine that ran it."""
+    path, here = Path(os.path.abspath(path)), os.getcwd()
+    for base in (here, KIT_FOLDER):
+        try:
+            path.relative_to(base)
+        except ValueError:
+            continue
+        return os.path.relpath(path, here)
+    return str(path)
+
+
+KIT_FOLDER = Path(__file__).resolve().parents[1]

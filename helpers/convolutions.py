@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from helpers.machinery.device import autocast
+from helpers.machinery.device import autocast, evaluation_mode
 
 COUNTED = (nn.Conv2d, nn.Linear)  # the layers that multiply; norms, ReLUs and pooling add little
 
@@ -42,15 +42,12 @@ def _per_layer_multiply_adds(model, x):
     for path, module in model.named_modules():
         if isinstance(module, COUNTED):
             hooks.append(module.register_forward_hook(count(path)))
-    was_training = model.training
     try:
-        model.eval()
-        with torch.no_grad():
+        with evaluation_mode(model), torch.no_grad():
             model(x[:1])
     finally:
         for hook in hooks:
             hook.remove()
-        model.train(was_training)
     return counts
 
 

@@ -15,8 +15,8 @@ import torch
 from helpers.machinery.checkpoints import load_trained  # noqa: F401  (notebook 05 loads its model from here)
 
 
-def _numpy(values):
-    """A tensor on any device, a list or an array → a NumPy array."""
+def as_numpy(values):
+    """A tensor on any device, a list or an array → a NumPy array (the plots and galleries use it too)."""
     if isinstance(values, torch.Tensor):
         return values.detach().cpu().numpy()
     return np.asarray(values)
@@ -24,7 +24,7 @@ def _numpy(values):
 
 def class_accuracy(predictions, labels, classes):
     """{class name: accuracy % on the images of that class} (NaN for a class with no images)."""
-    predictions, labels = _numpy(predictions), _numpy(labels)
+    predictions, labels = as_numpy(predictions), as_numpy(labels)
     accuracies = {}
     for index, name in enumerate(classes):
         of_class = labels == index
@@ -35,7 +35,7 @@ def class_accuracy(predictions, labels, classes):
 def confusion_matrix(predictions, labels, num_classes=10):
     """matrix[t, p] = how many images of true class t were predicted as class p. The diagonal holds
     the correct predictions; row t sums to the number of images of class t."""
-    predictions, labels = _numpy(predictions).astype(np.int64), _numpy(labels).astype(np.int64)
+    predictions, labels = as_numpy(predictions).astype(np.int64), as_numpy(labels).astype(np.int64)
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(matrix, (labels, predictions), 1)  # add.at counts repeated (t, p) pairs; matrix[...] += 1 would not
     return matrix
@@ -43,4 +43,4 @@ def confusion_matrix(predictions, labels, num_classes=10):
 
 def misclassified(predictions, labels):
     """Indices (into the evaluated split) of the images whose prediction is wrong, in order."""
-    return np.flatnonzero(_numpy(predictions) != _numpy(labels))
+    return np.flatnonzero(as_numpy(predictions) != as_numpy(labels))

@@ -8,6 +8,8 @@ first two pieces, which are the lesson:
 import torch
 import torch.nn.functional as F
 
+from helpers.machinery.device import evaluation_mode
+
 
 class ActivationHook:
     """Keeps what `layer` outputs on the next forward pass, still attached to the autograd graph, so
@@ -50,13 +52,9 @@ def grad_cam(model, images, target_layer, classes=None):
     (a sequence or tensor of B ints); None explains the predicted class. Returns a NumPy array
     (B, H, W) in [0, 1]. The model is left as it was found: same mode, no hooks, no .grad.
     """
-    was_training = model.training
-    model.eval()  # BatchNorm with its running statistics: each image explained on its own
-    try:
+    with evaluation_mode(model):  # BatchNorm with its running statistics: each image explained on its own
         images = images.to(next(model.parameters()).device)
         heatmaps = class_activation_map(model, images, target_layer, classes)[:, None]  # (B, 1, h, w)
-    finally:
-        model.train(was_training)
     heatmaps = F.interpolate(heatmaps, size=images.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
     low = heatmaps.amin(dim=(1, 2), keepdim=True)
     high = heatmaps.amax(dim=(1, 2), keepdim=True)

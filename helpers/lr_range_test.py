@@ -45,7 +45,7 @@ def _range_test(model, data, recipe, device, start_lr, end_lr, steps, progress, 
     recipe = replace(recipe, l1=0.0)  # the loss alone: the test measures how fast it falls
     batches = train_batches(data, recipe, device, log=lambda line: None, augmentation=augmentation)  # fit says where
     optimizer = make_optimizer(model, recipe, lr=start_lr)
-    dtype = run_precision(device, recipe.mixed_precision)
+    dtype = run_precision(device, recipe)
     if dtype == torch.float16:  # not here: its gradient scaler skips steps, which would skip LRs
         dtype = None
     gamma = (end_lr / start_lr) ** (1 / max(steps - 1, 1))

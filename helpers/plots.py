@@ -17,15 +17,10 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.patches import Rectangle
 
+from helpers.evaluation import as_numpy
+
 RIGHT, WRONG = "tab:green", "tab:red"
 CHANNELS = (("R", "tab:red"), ("G", "tab:green"), ("B", "tab:blue"))
-
-
-def as_numpy(values):
-    """A tensor (on the CPU or a GPU), a list or an array → a NumPy array."""
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
-    return np.asarray(values)
 
 
 # ---- The data ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from helpers.machinery.device import evaluation_mode
 from helpers.machinery.forward_trace import run_until, trace_forward
 
 
@@ -161,12 +162,8 @@ def _evaluation_mode(features):
     if not isinstance(module, nn.Module):
         yield "cpu"
         return
-    was_training = module.training
-    module.eval()
-    try:
+    with evaluation_mode(module):
         yield next(module.parameters(), torch.empty(0)).device
-    finally:
-        module.train(was_training)
 
 
 def measure_network_field(model, trace, input_size=32):
@@ -181,16 +178,12 @@ def measure_network_field(model, trace, input_size=32):
         return None, "the network has no map with positions to measure"
     r = final.r or 2 * input_size
     side = max(3 * input_size, -(-(r + 2 * final.j + 8) // input_size) * input_size)
-    was_training = model.training
-    model.eval()  # BatchNorm with fixed statistics: in training mode every pixel reaches every output
-    try:
+    with evaluation_mode(model):  # BatchNorm with fixed statistics: in training mode every pixel reaches every output
         try:
             measured, heatmap = measured_receptive_field(run_until(model, trace.final_at), input_size=side)
         except Exception as error:  # the network needs its own input size: confirm the field at it
             return _confirm_at(model, trace, input_size, f"the network does not run on a {side}x{side} image "
                                                          f"({type(error).__name__}: {str(error).splitlines()[0][:120]})")
-    finally:
-        model.train(was_training)
     if measured >= side - 2 * final.j and final.mixers:
         return None, (f"every pixel reaches every position through {', '.join(sorted(final.mixers))}, which mixes all "
                       f"positions, so gradients cannot measure the layers' field")

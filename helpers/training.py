@@ -1,5 +1,6 @@
 """Training and testing: one step, one epoch, the predictions, and the whole run (`fit`).
 
+    RunState        the run's state: model, optimiser, OneCycleLR, scaler, weight average, history; saved, resumed
     training_step   forward, loss, backward, optimiser step: the one every run and the benchmark use
     train_epoch     one pass over the training batches, updating the weight average
     predict         logits for every test image (optionally with flip test-time augmentation)
@@ -8,30 +9,41 @@
 
 The recipe and why: notebook 04. The batches arrive finished (machinery/loader.py): normalised,
 channels-last, on the device. What a run changes as it goes (model, optimiser, schedule, weight
-average, history) is one object, machinery/run_state.py's RunState, which saves and resumes itself.
+average, history, random generators) is one object, RunState, which saves and resumes itself
+(machinery/checkpoints.py: the file's format). A run computes in one precision, run_precision's
+answer for its recipe's mixed_precision, decided once in `fit` and passed down.
 """
 import itertools
 import json
 import math
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from helpers import KitError
+from helpers import KitError, shown_path
 from helpers.assignment import check_assignment, format_checks, rules_record
-from helpers.machinery.checkpoints import (RunWriteError, holding_run_folder, load_checkpoint, prepare_run_folder,
-                                           rng_state, set_rng_state, write_metrics)
-from helpers.machinery.device import autocast, pick_device, run_precision, seed_everything, to_device
+from helpers.machinery.checkpoints import (RunWriteError, data_entry, holding_run_folder, prepare_run_folder,
+                                           resume_checkpoint, rng_state, save_checkpoint, saved_epoch, set_rng_state,
+                                           write_metrics)
+from helpers.machinery.device import autocast, gradient_scaler, pick_device, run_precision, seed_everything, to_device
 from helpers.machinery.loader import eval_batches, train_batches
 from helpers.machinery.pipelines import check_pipeline, pipeline_record
 from helpers.machinery.registry import error_line
-from helpers.machinery.run_state import RunState
-from helpers.recipe import l1_penalty
+from helpers.recipe import Recipe, l1_penalty, make_optimizer, make_scheduler
 from helpers.transforms import train_transforms
+from helpers.weight_average import WeightAverage
+# What the notebooks call from the machinery, by these names: a student need not open machinery/.
+from helpers.machinery.checkpoints import load_checkpoint, saved_recipe  # noqa: F401  (notebooks 01, 04)
+from helpers.machinery.device import gradient_scaler, lower_precision  # noqa: F401  (notebook 06)
+from helpers.machinery.loader import WorkerBatches, augment_where, worker_count  # noqa: F401  (notebooks 01, 04, 05)
+from helpers.machinery.notebook import figure_dir, my_networks_dir, run_dir, show_code, student_file  # noqa: F401
+from helpers.machinery.pipelines import load_augmentation  # noqa: F401  (notebooks 01, 04)
+from helpers.machinery.reference import SHIPPED_WEIGHTS, reference_metrics, trained_checkpoint  # noqa: F401
+from helpers.machinery.registry import build_model, load_network  # noqa: F401  (notebooks 03, 04, 06)
 
 MIN_STEPS_PER_EPOCH = 4  # fewer leave OneCycleLR no room to climb and descend, and BatchNorm few batches
 CHECK_FINITE_EVERY = 10  # steps between looks at the loss: each look makes a GPU wait for Python
@@ -43,6 +55,63 @@ LIKELY_CAUSES = ("the learning rate is too high for this network (lower the max 
 
 class NonFiniteLoss(KitError):
     """The loss became NaN or infinite: the run cannot learn from here on."""
+
+
+@dataclass
+class RunState:
+    """Everything a run changes as it goes: the model, its optimiser and OneCycleLR schedule, the
+    gradient scaler float16 needs, the weight average, the history and the random generators.
+    `save` writes it to a checkpoint and `resume` reads it back (machinery/checkpoints.py holds
+    the file's format): a resumed run goes on as if it had never stopped."""
+    model: torch.nn.Module
+    recipe: Recipe
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    scaler: object = None
+    average: WeightAverage = None
+    data: dict = None  # data_entry of the run's data
+    augmentation: dict = None  # the training pipeline, A.to_dict (machinery/pipelines.pipeline_record)
+    history: list = field(default_factory=list)
+    # Every random generator (Python, NumPy, torch CPU and CUDA) as the last epoch's training left
+    # it: saved, and set again before the next epoch, so that what runs between two epochs (testing,
+    # saving, TensorBoard, a resume's start) never shifts dropout's or any other draw.
+    rng: dict = None
+
+    @classmethod
+    def start(cls, model, recipe, steps_per_epoch, dtype, data=None, augmentation=None):
+        optimizer = make_optimizer(model, recipe)
+        return cls(model, recipe, optimizer, make_scheduler(optimizer, recipe, steps_per_epoch),
+                   gradient_scaler(dtype), WeightAverage(model, recipe.ema_decay) if recipe.ema_decay else None,
+                   data_entry(data) if data is not None else None, augmentation)
+
+    @property
+    def epoch(self):
+        return self.history[-1]["epoch"] if self.history else 0
+
+    @property
+    def evaluated(self):
+        """The weights a run tests and saves: the weight average's when there is one."""
+        return self.average.model if self.average else self.model
+
+    def non_finite(self):
+        """The names of the weights, buffers and optimiser state that hold NaN or inf: [] when none."""
+        tensors = {f"model {k}": v for k, v in self.model.state_dict().items()}
+        if self.average:
+            tensors.update({f"weight average {k}": v for k, v in self.average.model.state_dict().items()})
+        for index, entry in self.optimizer.state.items() if isinstance(self.optimizer.state, dict) else ():
+            tensors.update({f"optimiser {name} #{i}": v for i, (name, v) in enumerate(entry.items())})
+        return [name for name, v in tensors.items()
+                if isinstance(v, torch.Tensor) and v.is_floating_point() and not bool(torch.isfinite(v).all())]
+
+    def save(self, path):
+        bad = self.non_finite()
+        if bad:  # fit stops before this with its own line; a checkpoint of NaN weights would poison a resume
+            raise KitError(f"not saving {shown_path(path)}: {len(bad)} tensor(s) hold NaN or inf ({', '.join(bad[:3])}).")
+        save_checkpoint(path, self)
+
+    def resume(self, path, device):
+        """Continue from the checkpoint at `path`; refuses one of another recipe, data or network."""
+        resume_checkpoint(self, path, device)
 
 
 def training_step(model, images, labels, optimizer, dtype=None, scaler=None, label_smoothing=0.0, l1=0.0):
@@ -100,12 +169,13 @@ def train_epoch(run, batches, dtype=None, progress=True, desc="train"):
 
 
 @torch.no_grad()
-def predict(model, batches, tta=False, dtype="auto"):
+def predict(model, batches, tta=False, dtype="auto", recipe=None):
     """Logits for every image of `batches` (in order) and the labels, on the batches' device.
     `tta=True` averages the logits of each image and its mirror image (flip test-time augmentation).
-    `dtype`: what autocast computes in; "auto" is the device's mixed precision, None float32."""
+    `dtype`: what autocast computes in, None for float32; "auto" is what `recipe` (its run's: a
+    Recipe or a checkpoint's state["recipe"]; None: the default recipe) computes in (run_precision)."""
     model.eval()
-    dtype = run_precision(batches.device) if dtype == "auto" else dtype
+    dtype = run_precision(batches.device, recipe) if dtype == "auto" else dtype
     all_logits, all_labels = [], []
     for images, labels in batches:
         with autocast(batches.device, dtype):
@@ -117,9 +187,9 @@ def predict(model, batches, tta=False, dtype="auto"):
     return torch.cat(all_logits), torch.cat(all_labels)
 
 
-def evaluate(model, batches, tta=False, dtype="auto"):
+def evaluate(model, batches, tta=False, dtype="auto", recipe=None):
     """(loss, accuracy %) on `batches`, without label smoothing."""
-    logits, labels = predict(model, batches, tta, dtype)
+    logits, labels = predict(model, batches, tta, dtype, recipe)
     return F.cross_entropy(logits, labels).item(), 100 * (logits.argmax(1) == labels).float().mean().item()
 
 
@@ -141,7 +211,7 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
     pipeline = pipeline_record(compose)
     out, checkpoint = prepare_run_folder(out_dir, resume)
     assignment = _report_assignment(model, log, compose)  # first: a student reads it before anything else
-    device = pick_device(device, log) if isinstance(device, str) else device
+    device = pick_device(device, log, recipe) if isinstance(device, str) else device
     seed_everything(recipe.seed)
     to_device(model, device)
     train_loader = train_batches(data, recipe, device, log=log, augmentation=augmentation)
@@ -152,20 +222,20 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
                        f"step(s) an epoch, too few to learn: use a batch size of "
                        f"{len(data.train) // MIN_STEPS_PER_EPOCH} or less (--batch-size, BATCH_SIZE), or more images.")
     test_loader = eval_batches(data, device, max(recipe.batch_size, 512))
-    dtype = run_precision(device, recipe.mixed_precision)
+    dtype = run_precision(device, recipe)  # the run's one decision
     run = RunState.start(model, recipe, len(train_loader), dtype, data, augmentation=pipeline)
     if checkpoint:
         run.resume(checkpoint, device)
-        log(f"resuming {checkpoint} after epoch {run.epoch}")
+        log(f"resuming {shown_path(checkpoint)} after epoch {run.epoch}")
     elif resume:
-        log(f"nothing to resume in {out}: starting a new run")
+        log(f"nothing to resume in {shown_path(out)}: starting a new run")
     recorded = _recorded_epochs(out, run, checkpoint, log) if checkpoint else []  # a finished run's record never changes
     extra = {**assignment, "augmentation": pipeline}
     if run.epoch >= recipe.epochs and recorded != run.history:  # metrics.json an epoch behind its checkpoint (a kill)
         write_metrics(out / "metrics.json", run.evaluated, data, device, run.history, recipe, extra)
-        log(f"the run in {out} is complete ({run.epoch} epochs); metrics.json written from its checkpoint")
+        log(f"the run in {shown_path(out)} is complete ({run.epoch} epochs); metrics.json written from its checkpoint")
     elif run.epoch >= recipe.epochs:
-        log(f"the run in {out} is complete ({run.epoch} epochs): nothing to train, and its record is as it was")
+        log(f"the run in {shown_path(out)} is complete ({run.epoch} epochs): nothing to train, and its record is as it was")
     writer = _tensorboard(tensorboard_dir)
     best_acc = max((h["test_acc"] for h in run.history), default=-1.0)
     for epoch in range(run.epoch + 1, recipe.epochs + 1):
@@ -206,7 +276,7 @@ def fit(model, data, recipe, out_dir, resume=False, device="auto", progress=True
             try:
                 _log_tensorboard(writer, entry, run.evaluated, test_loader)
             except OSError as error:
-                raise KitError(f"epoch {epoch}: cannot write the TensorBoard log to {tensorboard_dir} "
+                raise KitError(f"epoch {epoch}: cannot write the TensorBoard log to {shown_path(tensorboard_dir)} "
                                f"({error.strerror or error}). {_after_write_failure(out)} TensorBoard is not part of "
                                f"the run: resume with another --tensorboard folder, or without it.") from None
     if writer:
@@ -228,7 +298,7 @@ def _recorded_epochs(out, run, checkpoint, log):
         return []
     shared = min(len(recorded), len(run.history))
     if _numbers(recorded[:shared]) != _numbers(run.history[:shared]):
-        raise KitError(f"{out / 'metrics.json'} records another history than {checkpoint}: they are not one run's. "
+        raise KitError(f"{shown_path(out / 'metrics.json')} records another history than {shown_path(checkpoint)}: they are not one run's. "
                        f"Move metrics.json aside to keep it, then resume; the kit never rewrites a run's record.")
     if len(recorded) > run.epoch:
         again = f"epoch {run.epoch + 1}" + (f"-{len(recorded)}" if len(recorded) > run.epoch + 1 else "")
@@ -250,29 +320,29 @@ def _as_recorded(entry, recorded, out, checkpoint):
         return recorded
     key = next(k for k in sorted(set(entry) | set(recorded)) if k != "seconds" and entry.get(k) != recorded.get(k))
     shown = lambda v: f"{len(v)} values" if isinstance(v, list) else v
-    raise KitError(f"epoch {entry['epoch']} trained again from {checkpoint} gives other numbers than "
-                   f"{out / 'metrics.json'} records ({key} {shown(entry.get(key))}, recorded {shown(recorded.get(key))}): "
+    raise KitError(f"epoch {entry['epoch']} trained again from {shown_path(checkpoint)} gives other numbers than "
+                   f"{shown_path(out / 'metrics.json')} records ({key} {shown(entry.get(key))}, recorded {shown(recorded.get(key))}): "
                    f"this machine or its software is not the one the run ran on. The record is kept as it was; to "
-                   f"train on here, copy {checkpoint} into a new folder and resume there (--out NEW --resume).")
+                   f"train on here, copy {shown_path(checkpoint)} into a new folder and resume there (--out NEW --resume).")
 
 
 def _after_write_failure(out):
     """After a file of the run could not be written: what the folder still holds, and how to go on."""
     if not out.is_dir():
-        return (f"The run folder {out} is gone, and its checkpoints with it: train again in a folder you can write to "
+        return (f"The run folder {shown_path(out)} is gone, and its checkpoints with it: train again in a folder you can write to "
                 f"(--out, RUN_NAME).")
     saved = {}
     for name in ("last.pt", "best.pt"):
         try:
-            saved[name] = load_checkpoint(out / name)["epoch"]
+            saved[name] = saved_epoch(out / name)
         except KitError:
             pass
     if not saved:
-        return (f"Nothing of the run is saved in {out}: free some space or choose a folder you can write to "
+        return (f"Nothing of the run is saved in {shown_path(out)}: free some space or choose a folder you can write to "
                 f"(--out, RUN_NAME), and train again.")
     name = "last.pt" if "last.pt" in saved else "best.pt"  # what --resume goes on from
-    return (f"{out / name} holds epoch {saved[name]}: free some space (or make the folder writable) and run the same "
-            f"command with --resume (resume=True), or copy the folder to a disk with room (cp -r {out} NEW) and "
+    return (f"{shown_path(out / name)} holds epoch {saved[name]}: free some space (or make the folder writable) and run the same "
+            f"command with --resume (resume=True), or copy the folder to a disk with room (cp -r {shown_path(out)} NEW) and "
             f"resume there (--out NEW --resume).")
 
 
@@ -280,7 +350,7 @@ def _stopped(out, run):
     """What a run stopped before its epoch ended leaves: nothing of the failed epoch is saved."""
     if not run.epoch:
         return "Training stopped; no checkpoint was written."
-    return f"Training stopped; the checkpoints in {out} are as they were, the last one of epoch {run.epoch}."
+    return f"Training stopped; the checkpoints in {shown_path(out)} are as they were, the last one of epoch {run.epoch}."
 
 
 def _report_assignment(model, log, augmentation=None):
@@ -357,7 +427,7 @@ def _tensorboard(log_dir):
         writer.flush()
         return writer
     except OSError as error:
-        raise KitError(f"cannot write the TensorBoard log to {log_dir} ({error.strerror or error}): choose a folder you "
+        raise KitError(f"cannot write the TensorBoard log to {shown_path(log_dir)} ({error.strerror or error}): choose a folder you "
                        f"can write to (--tensorboard), or leave it off.") from None
 
 

@@ -1,6 +1,7 @@
 """The Albumentations pipelines (Albumentations 2.x) and the normalisation done on the device.
 
-Augmentations work on uint8 HWC images, one image at a time, in the loader's workers. The
+Augmentations work on uint8 HWC images, one image at a time, in the loader's CPU workers (or
+replayed on the GPU in batched tensor operations: machinery/device_augment.py). The
 normalisation ((x/255 - mean) / std) is not among them: it runs once per batch on the device,
 where it is one fused tensor operation instead of 512 small NumPy ones, and the batch travels
 as uint8 (a quarter of float32's bytes).
@@ -65,11 +66,11 @@ def normalize(images, mean, std, device, channels_last=True):
 
 @functools.lru_cache(maxsize=16)
 def _scale_and_offset(mean, std, device):
-    mean, std = _per_channel(mean, device), _per_channel(std, device)
+    mean, std = per_channel(mean, device), per_channel(std, device)
     return 1 / (255 * std), -mean / std
 
 
 @functools.lru_cache(maxsize=16)
-def _per_channel(values, device):
-    """(r, g, b) as a (1, 3, 1, 1) tensor on `device`, made once: not a copy to the GPU every batch."""
-    return torch.tensor(values, device=device).view(1, 3, 1, 1)
+def per_channel(values, device):
+    """(r, g, b) as a (1, 3, 1, 1) float32 tensor on `device`, made once: not a copy to the GPU every batch."""
+    return torch.tensor(values, dtype=torch.float32, device=device).view(1, 3, 1, 1)

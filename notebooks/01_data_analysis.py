@@ -88,15 +88,12 @@ import cv2
 
 from helpers.data import balanced_subset, channel_stats, class_counts, load_cifar10
 from helpers.galleries import show_augmentations, show_class_samples, show_images
-from helpers.machinery.checkpoints import load_checkpoint
-from helpers.machinery.loader import augment_where, eval_batches, worker_count
-from helpers.machinery.notebook import figure_dir, my_networks_dir, run_dir, show_code
-from helpers.machinery.pipelines import check_pipeline, load_augmentation
-from helpers.machinery.reference import SHIPPED_WEIGHTS
 from helpers.model import Net
 from helpers.plots import plot_channel_histograms, plot_class_counts, save_figure
 from helpers.recipe import Recipe
-from helpers.training import evaluate, fit
+from helpers.training import (augment_where, check_pipeline, eval_batches, evaluate, figure_dir, fit,
+                              load_augmentation, load_checkpoint, my_networks_dir, run_dir, SHIPPED_WEIGHTS,
+                              show_code, worker_count)
 from helpers.transforms import mean_pixel, normalize, train_transforms
 
 FIGURES = figure_dir()  # runs/figures (a scratch folder under the tests), never the README's images/

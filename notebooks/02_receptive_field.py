@@ -80,13 +80,12 @@ import torch.nn.functional as F
 from IPython.display import display
 
 from helpers.convolutions import format_stage_costs, multiply_adds, plot_stage_costs, stage_costs, time_forward
-from helpers.machinery.device import pick_device, run_precision
-from helpers.machinery.notebook import figure_dir, show_code
 from helpers.model import Net, count_parameters
 from helpers.plots import plot_dilated_taps, plot_rf_heatmap, save_figure
 from helpers.receptive_field import (format_table, input_gradient, layer_specs, measured_receptive_field,
                                      receptive_field, receptive_field_table, rf_step)
 from helpers.rf_calculator import rf_calculator
+from helpers.training import figure_dir, pick_device, run_precision, show_code
 
 FIGURES = figure_dir()  # runs/figures (a scratch folder under the tests), never the README's images/
 

@@ -86,10 +86,9 @@ import torch
 from torchsummary import summary
 
 from helpers.assignment import check_assignment, format_checks
-from helpers.machinery.notebook import my_networks_dir, run_dir
-from helpers.machinery.registry import load_network
 from helpers.model import ConvBlock, DepthwiseSeparable, Net, Residual, count_parameters
 from helpers.receptive_field import format_table, receptive_field_table
+from helpers.training import load_network, my_networks_dir, run_dir
 
 MY_NET_FILE = my_networks_dir(KIT_ON_DRIVE) / MODEL.partition(":")[0]  # section 5 writes your network here
 MY_RUN = run_dir(RUN_NAME, KIT_ON_DRIVE)

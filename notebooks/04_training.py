@@ -23,9 +23,8 @@
 # # 04 · Training: the LR range test, OneCycle, and the run
 #
 # **After this notebook you can** read a training step and an epoch line by line; find the largest useful learning
-# rate with the LR range test; read a OneCycle schedule before training; train `Net` (or your network of notebook
-# 03) with checkpoints that survive a lost runtime; and read the curves without mistaking a difference in how two
-# numbers are measured for underfitting.
+# rate with the LR range test; read a OneCycle schedule; train `Net` (or your network of notebook 03) with checkpoints
+# that survive a lost runtime; and read the curves without mistaking a difference in measurement for underfitting.
 #
 # **In class** (about 20 minutes, on a GPU runtime: *Runtime > Change runtime type > T4 GPU*): run and read sections
 # 1–6, start the run, and go on with notebook 05 in another tab while it trains (05 needs no GPU); read sections 7–8
@@ -34,13 +33,13 @@
 # **How long.** Sections 1–5: about 1.5 min on a 2-core CPU (measured), under a minute on a T4 (estimate). The run,
 # 30 epochs of 50,000 images: **69 min on a 2-core CPU** (measured: median 139 s an epoch at batch 128, AMD EPYC,
 # bfloat16, CIFAR-10 (JPEG copy)), **1–2 min on a Colab T4 (estimate, not measured)**: on a GPU the augmentation runs
-# on the GPU too, so Colab's 2 CPU cores do not hold it back (`python -m helpers.bench --measure-epoch` measures your
+# on the GPU too, so Colab's 2 CPU cores do not hold it back (`python -m tools.bench --measure-epoch` measures your
 # runtime). For a class on a CPU, `EPOCHS = 5` (a run of about 12 min) shows the whole story.
 #
 # **What to expect.** A full run ends near 87–88%, above the course's 85%. The grey curves of section 7 are the kit's
-# reference run (the default recipe, max LR 0.2, an H100) on **CIFAR-10 (JPEG copy)**, a JPEG re-encoding that stands
-# in for CIFAR-10 where it cannot be downloaded (on Colab you train on CIFAR-10 itself): 87.76% (a second seed:
-# 87.57%). Its weights, shipped with the kit, score 87.9% on 1,017 real CIFAR-10 test images (about ±1 point).
+# reference run (max LR 0.2, an H100) on **CIFAR-10 (JPEG copy)**, a JPEG re-encoding that stands in for CIFAR-10
+# where it cannot be downloaded: 87.76% (a second seed: 87.57%). Its weights, shipped with the kit, score 87.9% on
+# 1,017 real CIFAR-10 test images (about ±1 point).
 
 # %%
 # Setup: find the kit (on Colab, fetch it: a fork sets REPO_URL to its own) and install only what Colab
@@ -99,8 +98,8 @@ RESUME = True                     # continue RUN from its checkpoint when it hol
 # ## 1. The data
 #
 # `load_cifar10` decodes every image once into a uint8 array in memory; the loaders augment batches and normalise
-# them on the device. The mean and std come from the training split. The device line names the number format and
-# memory layout the run computes in ("mixed precision", "channels-last": the end of section 2).
+# them on the device. The mean and std come from the training split. The device line's "mixed precision" and
+# "channels-last": the end of section 2.
 
 # %%
 import json
@@ -112,17 +111,12 @@ from helpers import KitError
 from helpers.assignment import check_assignment, format_checks
 from helpers.data import load_cifar10
 from helpers.lr_range_test import lr_range_test, suggest_max_lr
-from helpers.machinery.device import pick_device, seed_everything
-from helpers.machinery.loader import DeviceBatches
-from helpers.machinery.notebook import figure_dir, run_dir, show_code, student_file
-from helpers.machinery.pipelines import load_augmentation
-from helpers.machinery.reference import reference_metrics
-from helpers.machinery.registry import build_model
-from helpers.machinery.run_state import saved_recipe
 from helpers.model import count_parameters
 from helpers.plots import plot_history, plot_lr, plot_lr_range_test, save_figure
 from helpers.recipe import Recipe, make_optimizer, make_scheduler, parameter_groups
-from helpers.training import evaluate, fit, train_epoch, training_step
+from helpers.training import (build_model, evaluate, figure_dir, fit, load_augmentation, pick_device,
+                              reference_metrics, run_dir, saved_recipe, seed_everything, show_code, student_file,
+                              train_epoch, training_step, WorkerBatches)
 from helpers.transforms import train_transforms
 
 RUN = run_dir(RUN_NAME, KIT_ON_DRIVE)
@@ -151,7 +145,7 @@ print(f"{len(data.train):,} training and {len(data.test):,} test images; mean {d
 # %% [markdown]
 # ## 2. The recipe
 #
-# `Recipe` (helpers/recipe.py) holds every setting of a run; `fit` reads nothing else, and each checkpoint stores it.
+# `Recipe` (helpers/recipe.py) holds every setting of a run; `fit` reads nothing else.
 #
 # | field | value | what it does, and why |
 # |---|---|---|
@@ -164,6 +158,7 @@ print(f"{len(data.train):,} training and {len(data.test):,} test images; mean {d
 # | `ema_decay` | 0.99 | after every step, a **weight average** $\bar w \leftarrow d\,\bar w + (1-d)\,w$ (BatchNorm's statistics too), which is what gets evaluated and saved. At a high LR the weights bounce from wall to wall of a valley of the loss; their average, over about the last $1/(1-d) = 100$ steps, lies nearer its floor. |
 # | `batch_size` | 128 | 50,000 // 128 = 390 steps an epoch, four times as many as at batch 512, each a noisier gradient; over 30 epochs it ended higher than batch 512 (RESULTS.md). |
 # | `epochs`, `seed`, `flip` … `color_jitter` | knobs | |
+# | `l1`, `mixed_precision`, `augment_on` | 0, True, auto | an L1 penalty on the weights (notebook 06); the 16-bit format below; augmentation on the GPU when there is one |
 #
 # `fit` also computes in a 16-bit format where the hardware is fast at it (**mixed precision**: float16 on a GPU,
 # bfloat16 on a CPU that has it; the weights stay float32) and stores images and weights **channels-last** (the
@@ -214,6 +209,8 @@ show_code(training_step, train_epoch)
 # above it from epoch 6 to 27, and the two ended equal (87.81%, 87.76%). A resumed run keeps its max LR.
 
 # %%
+seed_everything(SEED)
+model = new_model()  # fresh weights, as in section 2: a re-run after training must not probe the trained ones
 lrs, losses = lr_range_test(model, data, recipe, device=DEVICE, steps=6 if SMOKE else 100, augmentation=AUGMENTATION)
 suggested = float(f"{suggest_max_lr(lrs, losses):.2g}")  # two significant digits: 0.04, not 0.0398107
 resumed = saved_recipe(RUN) if RESUME else None
@@ -267,18 +264,23 @@ save_figure(fig, "onecycle_schedule", FIGURES);
 # %% [markdown]
 # ## 6. Training
 #
-# `fit(model, data, recipe, RUN)` first checks the network against the assignment's rules (a network that breaks
+# `fit(model, data, recipe, RUN)` (its code below) first checks the network against the assignment's rules (a network that breaks
 # one still trains, and the run records it). Then, each epoch: a pass over the augmented training images, one over
-# the test images, one line printed, and three files written into `RUN`, each under a temporary name first and then
-# renamed, so that a crash mid-write leaves the previous one whole:
+# the test images, and one line: the test accuracy is the weight average's, the training weights' is in brackets,
+# and the last epoch adds **flip TTA** (each test image's prediction averaged with its mirror image's: notebook 05).
+# Three files are written into `RUN`, each under a temporary name and then renamed (a crash mid-write leaves the
+# previous one whole):
 #
 # * `last.pt`: the weights, optimiser, scheduler and random generators after the latest epoch;
 # * `best.pt`: the same, from the epoch with the best test accuracy (notebook 05 evaluates it);
 # * `metrics.json`: the history, the recipe, the data and the device.
 #
 # **Resuming.** If the runtime disconnects, run the notebook again with `RESUME = True`: `fit` continues from the
-# last complete epoch, with the history an uninterrupted run would have written (same seed, same machine). A finished
-# run is not trained again. From a terminal: `python -m helpers.train --out runs/net --resume`.
+# last complete epoch, as an uninterrupted run would have (same seed, same machine). A finished run is not trained
+# again. From a terminal: `python -m helpers.train --out runs/net --resume`.
+
+# %%
+show_code(fit)
 
 # %%
 seed_everything(SEED)  # the same initial weights as in the range test
@@ -309,7 +311,7 @@ except KitError as error:
 # weights': while the LR is high the second jumps from epoch to epoch below the first; as the LR anneals they meet.
 #
 # **The reference.** The grey curves: at the range test's max LR expect yours below them early, above in the middle,
-# on them at the end (section 4). A shorter run anneals sooner: it ends lower, but above the reference at its epoch.
+# on them at the end (section 4). A shorter run ends lower, but above the reference at its last epoch.
 #
 # **Training accuracy below test accuracy does not mean underfitting.** The training accuracy is the live weights' on
 # augmented images (half with a hole cut in them) while the weights change; the test accuracy is the weight
@@ -357,8 +359,7 @@ print(format_checks(check_assignment(model, history, augmentation=TRAINED_WITH))
 # * OneCycle climbs from $\eta_{\max}/10$ to $\eta_{\max}$ over the first quarter of the steps, then anneals to
 #   $\eta_{\max}/1000$.
 # * `fit` checks the rules, checkpoints every epoch, resumes, and never trains over a run.
-# * Logged training accuracy (live weights, augmented images) and test accuracy (weight average, clean images) are
-#   not measured alike.
+# * Logged training accuracy and test accuracy are not measured alike.
 
 # %% [markdown]
 # ## After class (optional): your run, measured the same way on both sides
@@ -374,9 +375,9 @@ print(format_checks(check_assignment(model, history, augmentation=TRAINED_WITH))
 # cost them 0.27 points (86.92% against 87.19%). Exercise 3 makes the one-change comparison.
 
 # %%
-clean_train = DeviceBatches(data.train, 512, data.mean, data.std, DEVICE)  # the training images, not augmented
+clean_train = WorkerBatches(data.train, 512, data.mean, data.std, DEVICE)  # the training images, not augmented
 _, train_accuracy = evaluate(model, clean_train)  # `model` holds the run's weight average now
-_, test_accuracy = evaluate(model, DeviceBatches(data.test, 512, data.mean, data.std, DEVICE))
+_, test_accuracy = evaluate(model, WorkerBatches(data.test, 512, data.mean, data.std, DEVICE))
 print(f"weight average, clean images: train {train_accuracy:.2f}%, test {test_accuracy:.2f}%, "
       f"gap {train_accuracy - test_accuracy:.2f} points")
 print(f"as logged in the last epoch:  train {history[-1]['train_acc']:.2f}% (live weights, augmented images), "

@@ -57,8 +57,8 @@ SMOKE = setup()
 # ## The knobs
 #
 # `MODEL`, `RUN_NAME` and `KIT_ON_DRIVE` name the run of notebook 04 to evaluate, as they did there (for your
-# network, the three lines notebook 03 printed); while that run has no `best.pt`, the kit's shipped weights are
-# evaluated. On Colab, `KIT_ON_DRIVE = True` (the default) reads the run from the kit folder on your Google Drive,
+# network, the three lines notebook 03 printed); while that run has no checkpoint (`best.pt`, else `last.pt`), the
+# kit's shipped weights are evaluated. On Colab, `KIT_ON_DRIVE = True` (the default) reads the run from the kit folder on your Google Drive,
 # where 04 keeps it. `SUBSET = None`: all 10,000 test images, comparable with the reference (`SMOKE`: under the tests).
 
 # %%
@@ -66,7 +66,7 @@ DATA_ROOT = None                  # None: $CIFAR10_ROOT, else the kit's data/ fo
 SUBSET = 400 if SMOKE else None   # N class-balanced images per split; None: all 10,000 test images
 SEED = 0                          # which misclassified images are shown
 MODEL = "net"                     # "net", or your network of notebook 03: "my_net.py:MyNet"
-RUN_NAME = "net"                  # your run of notebook 04: runs/RUN_NAME/best.pt; none there: the shipped weights
+RUN_NAME = "net"                  # your run of notebook 04: runs/RUN_NAME/best.pt (or last.pt); none: the shipped weights
 KIT_ON_DRIVE = True               # Colab: your networks and runs in the kit folder on Google Drive (as in 03 and 04)
 GALLERY = 20                      # misclassified images in the gallery
 GRADCAM_IMAGES = 10               # misclassified images explained with Grad-CAM at the last stage
@@ -81,13 +81,10 @@ from helpers.data import load_cifar10
 from helpers.evaluation import class_accuracy, confusion_matrix, load_trained, misclassified
 from helpers.galleries import show_gradcam, show_gradcam_stages, show_misclassified
 from helpers.grad_cam import ActivationHook, class_activation_map, grad_cam
-from helpers.machinery.device import pick_device
-from helpers.machinery.loader import DeviceBatches
-from helpers.machinery.notebook import figure_dir, run_dir, show_code, student_file
-from helpers.machinery.reference import SHIPPED_WEIGHTS, reference_metrics, trained_checkpoint
 from helpers.model import count_parameters
 from helpers.plots import plot_class_accuracy, plot_confusion_matrix, save_figure
-from helpers.training import evaluate, predict
+from helpers.training import (evaluate, figure_dir, pick_device, predict, reference_metrics, run_dir,
+                              SHIPPED_WEIGHTS, show_code, student_file, trained_checkpoint, WorkerBatches)
 from helpers.transforms import normalize
 
 RUN = run_dir(RUN_NAME, KIT_ON_DRIVE)
@@ -104,7 +101,8 @@ REAL_IMAGES = {"test_images": 1017, "test_acc": 87.9, "flip_tta_test_acc": 89.7}
 # never imports a file a checkpoint names), loads the weights and switches to eval mode, so that BatchNorm uses the
 # running statistics of training. The weights are the run's **weight average** (notebook 04, section 2), whose test
 # accuracy the run reported; the test images are normalised with the mean and std of the run's training images.
-# Without a `best.pt` in `RUN`: the kit's **shipped weights**, `helpers/trained/net.pt`, the reference run's.
+# Its `best.pt`, else its `last.pt` (said when it is the one); with neither in `RUN`, the kit's **shipped weights**,
+# `helpers/trained/net.pt`, the reference run's. A run whose checkpoints cannot be read stops with one line.
 #
 # **Your data and the reference's.** Every reference number here (the black marks, the reference lines) was measured
 # on **CIFAR-10 (JPEG copy)**, a JPEG re-encoding of CIFAR-10 made where CIFAR-10 cannot be downloaded; on Colab you
@@ -128,7 +126,7 @@ print(f"{CHECKPOINT.name}: epoch {best_epoch} of {epochs}, test accuracy {state[
       f"when it was saved")
 print(f"trained on:  {state['data']['description']}\nevaluated on: {data.description}")
 TRAINED = f"{type(model).__name__}, epoch {best_epoch} of {epochs}"  # for the figure titles
-test_loader = DeviceBatches(data.test, 512, MEAN, STD, DEVICE)  # normalised with the run's own mean and std
+test_loader = WorkerBatches(data.test, 512, MEAN, STD, DEVICE)  # normalised with the run's own mean and std
 
 # %% [markdown]
 # ## 2. Test accuracy, and flip test-time augmentation
@@ -143,8 +141,8 @@ test_loader = DeviceBatches(data.test, 512, MEAN, STD, DEVICE)  # normalised wit
 # plain cross-entropy, without training's label smoothing.) The last lines: the shipped weights on section 1's data.
 
 # %%
-loss, accuracy = evaluate(model, test_loader)
-tta_loss, tta_accuracy = evaluate(model, test_loader, tta=True)
+loss, accuracy = evaluate(model, test_loader, recipe=state["recipe"])  # the run's precision, as it was tested
+tta_loss, tta_accuracy = evaluate(model, test_loader, tta=True, recipe=state["recipe"])
 print(f"{len(data.test):,} test images of {data.description}")
 print(f"  plain         loss {loss:.4f}   accuracy {accuracy:6.2f}%")
 print(f"  flip TTA      loss {tta_loss:.4f}   accuracy {tta_accuracy:6.2f}%   ({tta_accuracy - accuracy:+.2f} points)")

@@ -32,8 +32,8 @@
 #
 # **Time**: about 40 minutes to read and run. The notebook stands alone on a fresh runtime (it loads the data and
 # trains what it needs). Its runs are short on purpose: `STUDY_EPOCHS` epochs on a subset of `SUBSET` images, so
-# that the whole notebook takes a few minutes even on a CPU; they show how to run and read a comparison, and the
-# longer measurements are quoted beside them.
+# that the whole notebook takes 3.1 min on a 2-core CPU (measured) and about a minute on a T4 (estimate, not
+# measured); they show how to run and read a comparison, and the longer measurements are quoted beside them.
 #
 # The sections: (1) BatchNorm, GroupNorm, LayerNorm, and a study of the three; (2) SGD vs Adam, and an L1 penalty;
 # (3) a small self-attention network; (4) every run side by side; (5) mixed precision, the gradient scaler and
@@ -81,15 +81,13 @@ from dataclasses import replace
 import torch
 
 from helpers.attention import AttentionNet
-from helpers.bench.measure import measure_training_step, training_settings
 from helpers.data import load_cifar10
-from helpers.machinery.device import autocast, gradient_scaler, lower_precision, pick_device, seed_everything
-from helpers.machinery.notebook import figure_dir, run_dir, show_code
-from helpers.machinery.registry import build_model
 from helpers.model import Net, count_parameters, norm_layer
 from helpers.plots import plot_accuracy_curves, save_figure
 from helpers.recipe import Recipe, l1_penalty
-from helpers.training import fit
+from helpers.training import (autocast, build_model, figure_dir, fit, gradient_scaler, lower_precision, pick_device,
+                              run_dir, seed_everything, show_code)
+from tools.bench.measure import measure_training_step, training_settings
 
 RUNS = run_dir("beyond")  # every run of this notebook: runs/beyond/NAME
 FIGURES = figure_dir(RUNS)
@@ -320,7 +318,7 @@ print(f"shape {tuple(x.shape)}: strides {x.stride()} (NCHW), "
 # %% [markdown]
 # **What each brings on your device.** The training step of `Net` (notebook 04), timed for a moment in each setting:
 # float32, float32 channels-last, and the kit's (16-bit mixed precision, channels-last) where the device has one.
-# `python -m helpers.bench` measures this and the input pipeline properly. On the 2-core CPU the kit was built on, at
+# `python -m tools.bench` measures this and the input pipeline properly. On the 2-core CPU the kit was built on, at
 # batch 512: 264 images/s in float32, 369 channels-last, 582 in bfloat16 channels-last (RESULTS.md). A machine busy
 # with other work gives noisy numbers: run the cell twice.
 

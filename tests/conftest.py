@@ -10,7 +10,7 @@ from PIL import Image
 
 from helpers.data import CIFAR10, CLASSES, Split, load_cifar10
 from helpers.machinery.device import seed_everything
-from helpers.machinery.run_state import RunState
+from helpers.training import RunState
 from helpers.training import fit
 from helpers.model import Net
 from helpers.recipe import Recipe

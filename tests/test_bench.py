@@ -9,9 +9,9 @@ import sys
 import pytest
 import torch
 
-from helpers.bench.cli import main
-from helpers.bench.measure import measure_epoch, measure_kit_loader, measure_seed_style_loader, training_settings
-from helpers.bench.seed_style import SeedStyleCIFAR10, seed_style_transforms
+from tools.bench.cli import main
+from tools.bench.measure import measure_epoch, measure_kit_loader, measure_seed_style_loader, training_settings
+from tools.bench.baseline_loader import SeedStyleCIFAR10, seed_style_transforms
 from helpers.data import balanced_subset
 from helpers.machinery.device import lower_precision
 from tests.conftest import REPO
@@ -57,7 +57,7 @@ def test_every_loader_delivers_and_is_timed(small):
 
 def test_command_line_measures_everything_and_writes_json(subset_root, tmp_path):
     out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-m", "helpers.bench",
+    done = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-m", "tools.bench",
                            "--data-root", str(subset_root), "--subset", "300", "--device", "cpu",
                            "--batch-size", "32", "--eval-batch-size", "64", "--workers", "2",
                            "--seconds", "0.2", "--rounds", "1", "--json", str(out)],

@@ -15,7 +15,7 @@ from scipy import stats
 
 from helpers import KitError, training
 from helpers.machinery.device_augment import CannotReplay, DeviceAugmentation, Draws, affine_matrix
-from helpers.machinery.loader import DeviceBatches, ResidentBatches, train_batches
+from helpers.machinery.loader import WorkerBatches, OnDeviceBatches, train_batches
 from helpers.model import Net
 from helpers.recipe import Recipe, make_optimizer
 from helpers.transforms import train_transforms
@@ -157,9 +157,9 @@ def test_batches_augmented_on_the_device(subset):
                                                                  labels=subset.train.labels[:300]))
     recipe = Recipe(batch_size=64, seed=3, augment_on="device")
     loader = train_batches(data, recipe, "cpu")
-    assert isinstance(loader, ResidentBatches) and loader.augment_on == "device"
+    assert isinstance(loader, OnDeviceBatches) and loader.augment_on == "device"
     workers = train_batches(data, dataclasses.replace(recipe, augment_on="workers"), "cpu", workers=0)
-    assert isinstance(workers, DeviceBatches) and workers.augment_on == "workers"
+    assert isinstance(workers, WorkerBatches) and workers.augment_on == "workers"
     assert len(loader) == len(workers) == 4 and loader.sampler.drop_last and loader.batch_size == 64
 
     first = epoch(loader, 1)

@@ -81,6 +81,16 @@ def test_every_notebook_has_the_same_setup_cell():
 
 
 @pytest.mark.parametrize("ipynb", IPYNB, ids=lambda p: p.stem)
+def test_notebooks_import_lesson_modules_only(ipynb):
+    """Outside the setup cell a notebook imports the lesson modules at the top of helpers/ (and
+    tools/ for the benchmark): what it needs from helpers/machinery/ reaches it through their names."""
+    code = [source for kind, source in cells(ipynb) if kind == "code"][1:]  # the setup cell aside
+    reaching = [line.strip() for source in code for line in source.splitlines()
+                if re.match(r"\s*(from|import)\s+helpers\.(machinery|bench|train)\b", line)]
+    assert not reaching, f"{ipynb.name} imports past the lesson modules: {reaching}"
+
+
+@pytest.mark.parametrize("ipynb", IPYNB, ids=lambda p: p.stem)
 def test_every_notebook_asks_colab_for_a_gpu(ipynb):
     """A badge opens the notebook on the runtime its metadata asks for. The .py twin's header lists
     the metadata (notebook_metadata_filter), so that `jupytext --sync` and a new .ipynb keep it."""

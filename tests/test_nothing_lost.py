@@ -24,7 +24,8 @@ from helpers.machinery.checkpoints import (CheckpointError, LOCK_FILE, holding_r
 from helpers.machinery.device import seed_everything
 from helpers.machinery.reference import SHIPPED_WEIGHTS, trained_checkpoint
 from helpers.machinery.registry import load_network, network_changes, network_record
-from helpers.machinery.run_state import RunState, data_identity
+from helpers.machinery.checkpoints import data_identity
+from helpers.training import RunState
 from helpers.model import Net
 from helpers.recipe import Recipe
 from helpers.train.cli import main, parse_args

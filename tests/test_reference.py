@@ -7,7 +7,7 @@ from helpers import KitError
 from tests.conftest import save_checkpoint
 
 from helpers.machinery.checkpoints import load_checkpoint, load_trained
-from helpers.machinery.loader import DeviceBatches
+from helpers.machinery.loader import WorkerBatches
 from helpers.training import evaluate
 from helpers.model import Net
 from helpers.machinery.reference import REFERENCE_METRICS, SHIPPED_WEIGHTS, reference_metrics, trained_checkpoint
@@ -16,7 +16,7 @@ from helpers.machinery.registry import describe_model
 
 def test_the_shipped_weights_are_todays_net_and_small():
     model, state = load_trained(SHIPPED_WEIGHTS)
-    assert state["architecture"] == describe_model(Net()), "Net changed: remake the weights (README, Shipped weights)"
+    assert state["architecture"] == describe_model(Net()), "Net changed: remake the weights (DEVELOPERS.md, Shipped weights)"
     assert type(model) is Net and SHIPPED_WEIGHTS.stat().st_size < 2_000_000
     assert {"mean", "std", "classes", "description"} <= set(state["data"]) and state["recipe"] and state["history"]
 
@@ -25,7 +25,7 @@ def test_the_shipped_weights_classify_far_above_chance(subset):
     """Chance is 10%; on about 1,000 images a guesser's accuracy has a standard deviation of about 1
     point. The full run's weights score far above it; a Net that lost its weights would not."""
     model, state = load_trained(SHIPPED_WEIGHTS)
-    batches = DeviceBatches(subset.test, 512, state["data"]["mean"], state["data"]["std"], "cpu")
+    batches = WorkerBatches(subset.test, 512, state["data"]["mean"], state["data"]["std"], "cpu")
     assert evaluate(model, batches)[1] > 60.0
 
 

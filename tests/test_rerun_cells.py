@@ -36,6 +36,22 @@ RERUN = {
         "print(format_table(receptive_field_table(my_net",  # ... its tables
         'print(f\'MODEL = "{MODEL}"',  # ... the three lines for 04 and 05
     ],
+    "04_training": [  # exercises 1-4 change a knob and run the sections again, after a run has trained
+        "recipe = Recipe(",  # section 2
+        "lrs, losses = lr_range_test(",  # section 4: on fresh weights, not the trained ones
+        "planned, momenta = [], []",  # section 5
+        "history = fit(model, data, recipe, RUN",  # section 6: a finished run is resumed, not trained again
+        "refused, as it should be",  # the refusal, again
+        "fig = plot_history(",  # section 7
+        "_, train_accuracy = evaluate(",  # after class: measured alike
+        "print(format_checks(check_assignment(",  # section 8
+    ],
+    "05_evaluation": [
+        "tta_loss, tta_accuracy = evaluate(",  # section 2 (exercise 3 compares with it)
+        "logits, labels = predict(",  # section 3
+        "for_predicted = grad_cam(",  # section 6
+        "by_stage = {",  # after class: every stage (exercise 4)
+    ],
 }
 AFTER = {  # checks run in the kernel after the second runs
     "02_receptive_field": "assert all(p.device.type == 'cpu' and p.is_contiguous() for conv in convolutions.values() "

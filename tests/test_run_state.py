@@ -1,4 +1,4 @@
-"""helpers.machinery.run_state: what "the same data" and "the same recipe" mean to a resume, and
+"""helpers.training.RunState and its checkpoint (machinery/checkpoints.py): what "the same data" and "the same recipe" mean to a resume, and
 that a refusal names each difference, old and new, and nothing else."""
 from dataclasses import asdict
 
@@ -6,7 +6,8 @@ import pytest
 
 from helpers.data import CIFAR10, Split
 from helpers.machinery.checkpoints import CheckpointError, export_weights
-from helpers.machinery.run_state import RunState, _differences, data_identity
+from helpers.machinery.checkpoints import _differences, data_identity
+from helpers.training import RunState
 from helpers.model import Net
 from helpers.recipe import Recipe
 from tests.conftest import random_data, save_checkpoint

@@ -14,7 +14,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PY = sorted(p for p in NOTEBOOKS.glob("[0-9]*.py"))
 # What a lesson must show: notebook → the helpers (module, name) whose source is the lesson.
 REQUIRED = {
-    "04_training": {("helpers.training", "training_step"), ("helpers.training", "train_epoch")},
+    "04_training": {("helpers.training", "training_step"), ("helpers.training", "train_epoch"), ("helpers.training", "fit")},
     "05_evaluation": {("helpers.grad_cam", "ActivationHook"), ("helpers.grad_cam", "class_activation_map")},
 }
 

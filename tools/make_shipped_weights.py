@@ -17,7 +17,7 @@ from helpers.machinery.checkpoints import atomic_write, export_weights, load_tra
 from helpers.data import add_data_options, load_cifar10
 from helpers.machinery.device import pick_device, seed_everything
 from helpers.evaluation import class_accuracy
-from helpers.machinery.loader import DeviceBatches
+from helpers.machinery.loader import WorkerBatches
 from helpers.machinery.reference import REFERENCE_METRICS, SHIPPED_WEIGHTS
 from helpers.model import Net
 from helpers.recipe import Recipe
@@ -27,7 +27,7 @@ from helpers.training import evaluate, fit, predict
 def test_shipped(data, device):
     """The shipped (float16) weights, as a student's notebook loads them, on the test split."""
     model, state = load_trained(SHIPPED_WEIGHTS, device)
-    batches = DeviceBatches(data.test, 512, state["data"]["mean"], state["data"]["std"], device)
+    batches = WorkerBatches(data.test, 512, state["data"]["mean"], state["data"]["std"], device)
     logits, labels = predict(model, batches)
     return {"data": data.description, "test_images": len(data.test),
             "test_acc": round(evaluate(model, batches)[1], 2),

@@ -5,8 +5,11 @@
     holding_run_folder  releases, when the block ends, the folders prepare_run_folder held in it
     load_checkpoint   read one safely (no code in the file runs) and check it fits the model
     load_trained      a checkpoint → the model it was saved from, in eval mode (yours: from the file you name)
+    save_checkpoint   OUT/last.pt or OUT/best.pt: what a run (training.RunState) needs to go on; with
+                      resume_checkpoint, which reads it back, the checkpoint's format
+    saved_recipe      the recipe a run folder was started with, or None
     write_metrics     OUT/metrics.json: the run's parameters, data, device, history, and what made it
-What a checkpoint holds is written by run_state.RunState.save.
+    export_weights    a checkpoint's weights in float16, the file load_trained reads (the shipped weights)
 
 Every file is written to a temporary name and then renamed: a crash mid-write leaves the old file,
 and a failed write (disk full, read-only, folder gone) leaves no temporary file (RunWriteError).
@@ -14,6 +17,7 @@ and a failed write (disk full, read-only, folder gone) leaves no temporary file 
 import contextlib
 import datetime
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -27,9 +31,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers import KitError
+from helpers import KitError, shown_path
 from helpers.machinery.device import device_name, to_device
-from helpers.machinery.registry import describe_model, network_changes, rebuild
+from helpers.machinery.pipelines import pipeline_differences
+from helpers.machinery.registry import describe_model, network_changes, network_record, rebuild
+from helpers.recipe import Recipe
 
 try:
     import fcntl
@@ -46,7 +52,7 @@ class RunWriteError(KitError, OSError):
     Nothing of it is left behind: the previous file, if any, is as it was."""
 
     def __init__(self, path, reason):
-        super().__init__(f"cannot write {path} ({reason})")
+        super().__init__(f"cannot write {shown_path(path)} ({reason})")
         self.path, self.reason = Path(path), reason
 
 
@@ -114,26 +120,131 @@ def load_checkpoint(path, model=None, map_location="cpu", weights="model"):
             state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # corrupt bytes fail in many ways: IndexError, KeyError, UnicodeDecodeError, ...
         reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
-        raise CheckpointError(f"{path} is not a readable checkpoint (truncated, corrupt or not from this kit: {reason}). "
+        raise CheckpointError(f"{shown_path(path)} is not a readable checkpoint (truncated, corrupt or not from this kit: {reason}). "
                               f"{_what_to_do_instead(path)}") from None
     if not isinstance(state, dict) or "model" not in state or "architecture" not in state:
-        raise CheckpointError(f"{path} is not a checkpoint of this kit (no model weights and architecture in it).")
+        raise CheckpointError(f"{shown_path(path)} is not a checkpoint of this kit (no model weights and architecture in it).")
     malformed = _malformed(state)
     if malformed:
-        raise CheckpointError(f"{path} is not a checkpoint this kit can use: {malformed}. It was not written by this "
+        raise CheckpointError(f"{shown_path(path)} is not a checkpoint this kit can use: {malformed}. It was not written by this "
                               f"kit's training, or was changed since: {_what_to_do_instead(path)}")
     if model is not None:
         saved, wanted = state["architecture"], describe_model(model)
         if saved != wanted:
             diff = ", ".join(f"{k}: file {saved.get(k)!r} vs model {wanted.get(k)!r}"
                              for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k))
-            raise CheckpointError(f"{path} was saved from another model ({diff}): build the model with the "
+            raise CheckpointError(f"{shown_path(path)} was saved from another model ({diff}): build the model with the "
                                   f"file's settings, or load a checkpoint of this model.")
         if state.get(weights) is None:  # "training_model" is there only when the run kept a weight average
-            raise CheckpointError(f"{path} holds no {weights} weights: it was saved without a weight average, "
+            raise CheckpointError(f"{shown_path(path)} holds no {weights} weights: it was saved without a weight average, "
                                   f"so resume it with --ema-decay 0.")
         load_weights(model, state[weights], path)
     return state
+
+
+# ---- The checkpoint's format: what a run saves, and reading it back to go on -------------------
+
+def data_identity(data, every=1):
+    """Description, sizes and a digest of the training and test pixels and labels: two data roots,
+    or two subsets of the same size, never share it, nor two copies one pixel apart. Every pixel
+    is hashed (CIFAR-10's 180 MB in well under a second, once a run). `every=4`: the digest of a
+    pixel in 16 that checkpoints from before recorded (no "pixels" key), to compare with them."""
+    digest = hashlib.sha1()
+    for split in (data.train, data.test):
+        digest.update(np.ascontiguousarray(split.labels).tobytes())
+        digest.update(memoryview(np.ascontiguousarray(split.images[:, ::every, ::every])))
+    identity = {"description": data.description, "train_images": len(data.train), "test_images": len(data.test),
+                "digest": digest.hexdigest()[:16]}
+    return {**identity, "pixels": "all"} if every == 1 else identity
+
+
+def data_entry(data):
+    """What a checkpoint records of its data, made once a run: what loading needs (mean, std,
+    classes) and what resuming checks (the identity; the sampled one for older checkpoints)."""
+    return {"description": data.description, "mean": list(data.mean), "std": list(data.std),
+            "classes": list(data.classes), "identity": data_identity(data),
+            "sampled_identity": data_identity(data, every=4)}
+
+
+def save_checkpoint(path, run):
+    """OUT/best.pt or OUT/last.pt: everything `run` (training.RunState) needs to go on, written
+    atomically. This function and resume_checkpoint are the checkpoint's format."""
+    state = {"architecture": describe_model(run.model), "epoch": run.epoch,
+             "model": run.evaluated.state_dict(),
+             "training_model": run.model.state_dict() if run.average else None,
+             "average_steps": run.average.steps if run.average else None,
+             "history": list(run.history), "rng": run.rng or rng_state(),
+             "network": network_record(run.model),
+             "optimizer": run.optimizer.state_dict(), "scheduler": run.scheduler.state_dict(),
+             "scaler": run.scaler.state_dict() if run.scaler else None,
+             "recipe": asdict(run.recipe), "data": run.data,
+             "augmentation": run.augmentation}
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def resume_checkpoint(run, path, device):
+    """Load the checkpoint at `path` into `run` (training.RunState) to continue it. Refuses, naming each difference, a checkpoint of
+    another recipe or other data: the history would mix two runs."""
+    state = load_checkpoint(path, run.model, map_location=device,
+                            weights="training_model" if run.average else "model")
+    if "optimizer" not in state:  # export_weights' files keep the weights only
+        raise CheckpointError(f"{shown_path(path)} holds trained weights but not a run's state (optimiser, schedule, random "
+                              f"generators): it cannot be resumed. Train in another folder.")
+    identity = run.data["identity"] if run.data else None
+    if identity and "pixels" not in ((state.get("data") or {}).get("identity") or {"pixels": "all"}):
+        identity = run.data["sampled_identity"]  # a checkpoint from before every pixel was hashed
+    differences = _differences(state, run.recipe, identity)
+    if state.get("augmentation") and run.augmentation:  # checkpoints from before it was recorded: the recipe's switches
+        differences += [f"augmentation: {d}" for d in pipeline_differences(state["augmentation"], run.augmentation)]
+    if differences:
+        raise CheckpointError(f"{shown_path(path)} was trained with other settings: {'; '.join(differences)}. Resume with the "
+                              f"run's own settings, or start a new run in another folder.")
+    changed = network_changes(state["network"], run.model) if state.get("network") else []
+    if changed:
+        raise CheckpointError(f"{shown_path(path)} was trained with another version of the network: {'; '.join(changed)}. "
+                              f"Undo the change to resume the run, or train the changed network in another "
+                              f"folder.")
+    if run.average:
+        run.average.model.load_state_dict(state["model"])
+        run.average.steps = state["average_steps"]
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    if run.scaler is not None and state["scaler"]:
+        run.scaler.load_state_dict(state["scaler"])
+    set_rng_state(state["rng"])
+    run.rng = state["rng"]
+    run.history = state["history"]
+
+
+def _differences(state, recipe, new_data):
+    """'name: was X, now Y' for each recipe field and data property that differs. `new_data`: the
+    data_identity of the data to resume on."""
+    now = asdict(recipe)
+    # A checkpoint from before augment_on existed augmented in the CPU workers.
+    saved = {**now, "augment_on": "workers", **{k: v for k, v in (state.get("recipe") or {}).items() if k in now}}
+    out = [f"{name} was {saved[name]!r}, now {now[name]!r}" for name in now if saved[name] != now[name]]
+    saved_data = (state.get("data") or {}).get("identity")
+    if saved_data and new_data:  # checkpoints from before the identity was stored are checked by recipe only
+        if saved_data != new_data:
+            same_name = saved_data["description"] == new_data["description"]
+            out.append(f"data (--data-root, --subset) was {saved_data['description']!r}, now "
+                       f"{new_data['description']!r}" + (" with other images" if same_name else ""))
+    return out
+
+
+def saved_recipe(out_dir):
+    """The recipe the run in `out_dir` was started with (from last.pt, else best.pt), or None."""
+    for name in ("last.pt", "best.pt"):
+        path = Path(out_dir) / name
+        if path.is_file():
+            recipe = load_checkpoint(path).get("recipe")
+            return Recipe.from_dict(recipe) if recipe else None
+    return None
+
+
+def saved_epoch(path):
+    """The epoch the checkpoint at `path` holds (CheckpointError when it cannot be read)."""
+    return load_checkpoint(path)["epoch"]
 
 
 def _is_weights(value):
@@ -168,12 +279,12 @@ def _checkpoint_file(path):
     path = Path(path)
     if path.is_dir():
         best = path / "best.pt"
-        raise CheckpointError(f"{path} is a run folder, not a checkpoint: name the checkpoint in it, {best}"
+        raise CheckpointError(f"{shown_path(path)} is a run folder, not a checkpoint: name the checkpoint in it, {shown_path(best)}"
                               + ("." if best.is_file() else f" (not written yet: train first, python -m helpers.train "
-                                                            f"--out {path}, or notebook 04)."))
+                                                            f"--out {shown_path(path)}, or notebook 04)."))
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}: train first (notebook 04, or python -m helpers.train "
-                              f"--out {path.parent}), or check the path.")
+        raise CheckpointError(f"no checkpoint at {shown_path(path)}: train first (notebook 04, or python -m helpers.train "
+                              f"--out {shown_path(path.parent)}), or check the path.")
     return path
 
 
@@ -183,22 +294,22 @@ def _what_to_do_instead(path):
     if other == path or not other.is_file():
         return "Train again in another folder, or get the file again."
     if path.name == "last.pt":  # best.pt holds the full state of its epoch: the run can go on from there
-        return (f"Move it aside (mv {path} {path}.corrupt), then --resume (resume=True) continues the run from "
+        return (f"Move it aside (mv {shown_path(path)} {shown_path(path)}.corrupt), then --resume (resume=True) continues the run from "
                 f"{other.name}; the kit never starts afresh over a run.")
-    return f"Load {other} instead (the run's last epoch); --resume continues from it as before."
+    return f"Load {shown_path(other)} instead (the run's last epoch); --resume continues from it as before."
 
 
 def load_weights(model, weights, path):
     """Load a state dict into `model`, cast to the model's dtypes (shipped weights are float16)."""
     own = model.state_dict()
     if not _is_weights(weights):
-        raise CheckpointError(f"{path} holds no weights this kit can load (they are {type(weights).__name__}, not "
+        raise CheckpointError(f"{shown_path(path)} holds no weights this kit can load (they are {type(weights).__name__}, not "
                               f"tensors by name): train again, or get the file again.")
     try:
         model.load_state_dict({k: v.to(own[k].dtype) if k in own else v for k, v in weights.items()})
     except RuntimeError as error:
         misfit = _misfit(own, weights) or str(error).strip().splitlines()[-1].strip()
-        raise CheckpointError(f"{path} does not fit this {type(model).__name__}: {misfit}. The model "
+        raise CheckpointError(f"{shown_path(path)} does not fit this {type(model).__name__}: {misfit}. The model "
                               f"changed since these weights were saved (its code, or its settings): undo the change, "
                               f"or train it again.") from None
 
@@ -221,8 +332,8 @@ def load_trained(checkpoint_path, device="cpu", model=None):
     names, as a checkpoint may come from anyone; for the kit's own models `model` is not needed."""
     path = Path(checkpoint_path)
     if not path.exists():
-        raise CheckpointError(f"no trained model at {path}: run notebook 04_training first (or "
-                              f"`python -m helpers.train --out {path.parent}`), or check the path.")
+        raise CheckpointError(f"no trained model at {shown_path(path)}: run notebook 04_training first (or "
+                              f"`python -m helpers.train --out {shown_path(path.parent)}`), or check the path.")
     device = torch.device(device)
     state = load_checkpoint(path, map_location=device)
     try:
@@ -233,7 +344,7 @@ def load_trained(checkpoint_path, device="cpu", model=None):
     if isinstance(state.get("network"), dict):  # what the network was when it was saved; older checkpoints lack it
         changes = network_changes(state["network"], network)
         if changes:
-            warnings.warn(f"{path}: your network changed since these weights were saved ({'; '.join(changes)}). They "
+            warnings.warn(f"{shown_path(path)}: your network changed since these weights were saved ({'; '.join(changes)}). They "
                           f"load, but the model is not the one that was trained: its results are not the run's. Undo "
                           f"the change, or train the changed network.", UserWarning, stacklevel=2)
     return to_device(network, device).eval(), state  # channels-last, as it was trained
@@ -328,14 +439,14 @@ def prepare_run_folder(out_dir, resume):
     lock = _RunFolderLock(out)
     try:
         if out.exists() and not out.is_dir():
-            raise KitError(f"--out {out} is a file, not a folder: name a folder for the run (it is made if needed).")
+            raise KitError(f"--out {shown_path(out)} is a file, not a folder: name a folder for the run (it is made if needed).")
         out.mkdir(parents=True, exist_ok=True)
         holder = lock.acquire()  # its file is the write test: made, and written, in the folder
     except OSError as error:
-        raise KitError(f"cannot write the run to {out} ({error.strerror or error}): choose a folder you can write "
+        raise KitError(f"cannot write the run to {shown_path(out)} ({error.strerror or error}): choose a folder you can write "
                        f"to (--out, RUN_NAME).") from None
     if holder:
-        raise KitError(f"{out} is in use: {holder} is training in it. Wait for it to end, or train in another folder "
+        raise KitError(f"{shown_path(out)} is in use: {holder} is training in it. Wait for it to end, or train in another folder "
                        f"(--out, RUN_NAME); two runs in one folder would mix their files.")
     _held.append(lock)
     for name in TEMPORARY_FILES:  # left by a crash mid-write; held, so no other run is writing them now
@@ -356,7 +467,7 @@ def _checkpoint_to_resume(out, resume):
     holds a run that must not be trained over."""
     held = [name for name in RUN_FILES if (out / name).exists()]
     if held and not resume:
-        raise KitError(f"{out} already holds a run ({', '.join(held)}): resume it (--resume, resume=True) or choose "
+        raise KitError(f"{shown_path(out)} already holds a run ({', '.join(held)}): resume it (--resume, resume=True) or choose "
                        f"another folder; the kit never overwrites a run.")
     if not resume:
         return None
@@ -364,7 +475,7 @@ def _checkpoint_to_resume(out, resume):
         if (out / name).exists():
             return out / name
     if held:  # metrics.json alone: the run's checkpoints are gone, and starting afresh would overwrite its results
-        raise KitError(f"{out} holds {', '.join(held)} but no checkpoint to resume from: move those files away to keep "
+        raise KitError(f"{shown_path(out)} holds {', '.join(held)} but no checkpoint to resume from: move those files away to keep "
                        f"them, or train in another folder.")
     return None
 

@@ -2,13 +2,14 @@
 
     pick_device       "auto" takes the GPU when there is one, and says what it took
     lower_precision   float16 on CUDA, bfloat16 on CPUs with bfloat16 instructions, else None
-    run_precision     the one decision a run makes: that dtype, or None when mixed precision is off
+    run_precision     the one decision a run makes, from its recipe: that dtype, or None when mixed precision is off
     autocast          a context computing in that precision (weights stay float32)
+    evaluation_mode   a context with the model in eval mode, its mode restored after
     gradient_scaler   the scaler float16 needs, or None
     to_device         a model on the device, channels-last
     seed_everything   one seed for Python, NumPy and torch
 
-Why each choice: the optional notebook 06; what each brings: `python -m helpers.bench`.
+Why each choice: the optional notebook 06; what each brings: `python -m tools.bench`.
 A run's history is therefore reproducible on one machine, not bit for bit across machines.
 """
 import contextlib
@@ -20,18 +21,22 @@ import torch
 from helpers import KitError
 
 
-def pick_device(name="auto", log=print):
-    """The torch.device to train on; 'auto' takes the GPU when there is one."""
+def pick_device(name="auto", log=print, recipe=None):
+    """The torch.device to train on; 'auto' takes the GPU when there is one. The line it logs says
+    the precision `recipe` computes in there (run_precision; None: the default recipe's)."""
     if name == "cuda" and not torch.cuda.is_available():
         raise KitError("--device cuda was asked for, but no CUDA GPU is visible: use --device auto or cpu "
                        "(on Colab: Runtime > Change runtime type > GPU).")
     if name not in ("auto", "cpu", "cuda"):
         raise KitError(f"unknown device {name!r}: use auto, cpu or cuda.")
     device = torch.device("cuda" if name != "cpu" and torch.cuda.is_available() else "cpu")
+    dtype = run_precision(device, recipe)
+    precision = (f"{str(dtype).removeprefix('torch.')} mixed precision" if dtype is not None
+                 else "float32: mixed precision is off" if lower_precision(device) is not None
+                 else "float32: this CPU has no bfloat16")
     if device.type == "cuda":
-        log(f"device: {torch.cuda.get_device_name(device)} (CUDA, float16 mixed precision, channels-last)")
+        log(f"device: {torch.cuda.get_device_name(device)} (CUDA, {precision}, channels-last)")
     else:
-        precision = "bfloat16 mixed precision" if lower_precision(device) else "float32: this CPU has no bfloat16"
         log(f"device: CPU, {torch.get_num_threads()} threads, {precision}, channels-last"
             + (" (no CUDA GPU found)" if name == "auto" else ""))
     return device
@@ -54,14 +59,29 @@ def lower_precision(device):
     return torch.bfloat16 if has_bf16 else None
 
 
-def run_precision(device, mixed_precision=True):
-    """The dtype a run computes in, decided once (fit, the LR range test, the benchmark) and passed down."""
-    return lower_precision(device) if mixed_precision else None
+def run_precision(device, recipe=None):
+    """The dtype a run computes in, decided once from its recipe's `mixed_precision` (fit, predict,
+    the LR range test, the benchmark) and passed down. `recipe`: a Recipe, a checkpoint's recipe
+    (a dict), or None for the default recipe's (mixed precision on)."""
+    mixed = recipe.get("mixed_precision", True) if isinstance(recipe, dict) else getattr(recipe, "mixed_precision", True)
+    return lower_precision(torch.device(device)) if mixed else None
 
 
 def autocast(device, dtype):
     """Autocast to `dtype` (weights and the optimiser stay float32), or float32 for None."""
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def evaluation_mode(model):
+    """`model` in eval mode for the block (BatchNorm with its running statistics, no dropout), then
+    back in the mode it was in, however the block ends."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def gradient_scaler(dtype):

@@ -12,7 +12,7 @@ A pipeline it cannot reproduce exactly is refused (CannotReplay), and the run ke
     Draws                the parameters of n images, as Albumentations would have drawn them
     CannotReplay         why a pipeline cannot be replayed, in one line
 
-loader.ResidentBatches uses it: the uint8 split on the device, shuffled and augmented there.
+loader.OnDeviceBatches uses it: the uint8 split on the device, shuffled and augmented there.
 """
 import functools
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ import torch.nn.functional as F
 import albumentations as A
 
 from helpers import KitError
+from helpers.transforms import per_channel
 
 
 class CannotReplay(KitError):
@@ -142,7 +143,7 @@ class DeviceAugmentation:
         if self.flip is not None or self.affine is not None:
             # grid_sample fills outside the image with zeros: subtracting the fill first and adding
             # it back makes the border the fill colour, blended at the edges as OpenCV blends it.
-            fill = _pixel(_rgb(self.affine.fill) if self.affine is not None else (0, 0, 0), x.device)
+            fill = per_channel(_rgb(self.affine.fill) if self.affine is not None else (0, 0, 0), x.device)
             grid = F.affine_grid(theta, list(x.shape), align_corners=False)
             x = F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
             x = (x + fill).round_().clamp_(0, 255)  # Albumentations hands on uint8 images
@@ -151,7 +152,7 @@ class DeviceAugmentation:
             cols = torch.arange(self.width, device=x.device).view(1, 1, 1, -1)
             x_min, y_min, x_max, y_max = (corner[..., None, None] for corner in holes.unbind(-1))
             inside = ((rows >= y_min) & (rows < y_max) & (cols >= x_min) & (cols < x_max)).any(1, keepdim=True)
-            x = torch.where(inside, _pixel(_rgb(self.dropout.fill), x.device), x)
+            x = torch.where(inside, per_channel(_rgb(self.dropout.fill), x.device), x)
         return x.to(torch.uint8).permute(0, 2, 3, 1)
 
 
@@ -194,8 +195,3 @@ def _rgb(fill):
         return tuple(float(v) for v in fill)
     return None
 
-
-@functools.lru_cache(maxsize=16)
-def _pixel(rgb, device):
-    """(r, g, b) as a (1, 3, 1, 1) float tensor on `device`, made once (not a copy every batch)."""
-    return torch.tensor(rgb, dtype=torch.float32, device=device).view(1, 3, 1, 1)

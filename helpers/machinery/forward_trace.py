@@ -22,6 +22,8 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
+from helpers.machinery.device import evaluation_mode
+
 POSITIONS, CHANNELS, MIXED = "p", "c", "m"  # what a dimension of a tensor holds
 
 CONVOLUTIONS = {"conv2d"}
@@ -370,18 +372,15 @@ def trace_forward(model, input_size=32, batch=2, channels=3):
         if path:
             hooks.append(module.register_forward_pre_hook(lambda m, i, path=path: tracer.stack.append((path, m)) and None))
             hooks.append(module.register_forward_hook(lambda m, i, o: tracer.stack.pop() and None))
-    was_training = model.training
-    model.eval()
     device = next(model.parameters(), torch.empty(0)).device
     x = torch.zeros(batch, channels, input_size, input_size, device=device)
     try:
-        with torch.no_grad(), tracer:
+        with evaluation_mode(model), torch.no_grad(), tracer:
             tracer.set(x, Field((CHANNELS, CHANNELS, POSITIONS, POSITIONS), c0=0.0, n=input_size))
             output = model(x)
     finally:
         for hook in hooks:
             hook.remove()
-        model.train(was_training)
     trace = Trace(tracer.ops, unknown=sorted(set(tracer.unknown)), output=output,
                   spatial_maps=tracer.spatial_maps)
     pools = [op for op in tracer.ops if op.is_global and op.kind in ("avg", "max") and op.field_in is not None]

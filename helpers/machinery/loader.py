@@ -3,18 +3,18 @@
     train_batches    the training images, shuffled and augmented by the recipe, a new order each epoch
     augment_where    where a pipeline runs (the device or the CPU workers), and the one line that says why
     eval_batches     the test images, in order, not augmented
-    DeviceBatches    augmented by Albumentations in CPU worker processes, a batch a worker
-    ResidentBatches  the whole uint8 split on the device, augmented there (device_augment)
+    WorkerBatches    augmented by Albumentations in CPU worker processes, a batch a worker
+    OnDeviceBatches  the whole uint8 split on the device, augmented there (device_augment)
 
 A standard loader asks the dataset for one image at a time, makes a float tensor of each and
 collates them. Here a worker is handed a whole batch of indices, augments the uint8 images and
 returns one uint8 array (a quarter of float32's bytes to move); the main process then normalises
 the whole batch on the device in one fused operation (transforms.normalize). What that saves is
-measured by `python -m helpers.bench` against the write-ups' loader.
+measured by `python -m tools.bench` against the write-ups' loader.
 
 On a GPU with few CPU cores (Colab: 2) even that keeps the GPU waiting for the workers. There the
 training split (150 MB of uint8) goes to the GPU once, and each epoch is shuffled and augmented on
-the GPU, the same pipeline replayed in a few batched operations (ResidentBatches).
+the GPU, the same pipeline replayed in a few batched operations (OnDeviceBatches).
 """
 import os
 import numpy as np
@@ -90,7 +90,7 @@ class Batches:
         return len(self.sampler)
 
 
-class DeviceBatches(Batches):
+class WorkerBatches(Batches):
     """Iterates (images, labels): images normalised float32 (B, 3, 32, 32), channels-last, and
     labels, both on `device`. `.split` is the uint8 split behind it (for showing images)."""
     augment_on = "workers"
@@ -116,8 +116,8 @@ class DeviceBatches(Batches):
             yield normalize(images, self.mean, self.std, self.device), labels.to(self.device, non_blocking=True)
 
 
-class ResidentBatches(Batches):
-    """As DeviceBatches, but the uint8 split is copied to `device` once, and each epoch is shuffled
+class OnDeviceBatches(Batches):
+    """As WorkerBatches, but the uint8 split is copied to `device` once, and each epoch is shuffled
     (BatchSampler's order) and augmented there by `augmentation` (a device_augment.DeviceAugmentation;
     None: not augmented). Its draws come from a CPU generator seeded from (seed, epoch): a resumed
     run sees the same batches, on any device."""
@@ -169,9 +169,9 @@ def train_batches(data, recipe, device, workers=None, log=print, augmentation=No
     if line:
         log(line)
     if replay is not None:
-        return ResidentBatches(data.train, recipe.batch_size, data.mean, data.std, device, replay, shuffle=True,
+        return OnDeviceBatches(data.train, recipe.batch_size, data.mean, data.std, device, replay, shuffle=True,
                                seed=recipe.seed, drop_last=drop_last)
-    return DeviceBatches(data.train, recipe.batch_size, data.mean, data.std, device, transform=transform, shuffle=True,
+    return WorkerBatches(data.train, recipe.batch_size, data.mean, data.std, device, transform=transform, shuffle=True,
                          seed=recipe.seed, drop_last=drop_last, workers=workers)
 
 
@@ -212,5 +212,5 @@ def eval_batches(data, device, batch_size=512):
     """The test images in order, not augmented. On a GPU they are copied there once (30 MB of
     uint8), not a batch at a time from the CPU."""
     device = torch.device(device)
-    batches = ResidentBatches if device.type == "cuda" else DeviceBatches
+    batches = OnDeviceBatches if device.type == "cuda" else WorkerBatches
     return batches(data.test, batch_size, data.mean, data.std, device)

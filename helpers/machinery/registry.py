@@ -22,6 +22,7 @@ import torch
 import torch.nn as nn
 
 from helpers import KitError
+from helpers.machinery.device import evaluation_mode
 from helpers.model import WIDTHS, Net
 
 MODELS = ("net", "attention")
@@ -128,15 +129,12 @@ def load_network(spec):
                            f"Fix __init__ and try again.") from None
         model.kit_source = f"{path}:{class_name}"  # describe_model stores it; loading compares it, never imports it
         model.kit_source_text = source_text  # network_record stores it: an edit of the file is noticed
-        was_training = model.training
-        model.eval()
         try:
-            with torch.no_grad():
+            with evaluation_mode(model), torch.no_grad():
                 out = model(torch.zeros(2, 3, 32, 32))
         except (Exception, SystemExit) as error:
             raise KitError(f"--model {spec}: {class_name}'s forward fails on 2 images of 32x32{where_in(error, path)}: "
                            f"{error_line(error)}. Fix forward (print x.shape before that line) and try again.") from None
-        model.train(was_training)
         if not (isinstance(out, torch.Tensor) and out.shape == (2, 10)):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise KitError(f"--model {spec}: {class_name} gives {shape} for 2 images of 32x32: it must give (2, 10), "

@@ -13,17 +13,16 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from helpers import KitError
+from helpers import KitError, shown_path
 from helpers.data import add_data_options, load_cifar10
 from helpers.machinery.device import pick_device, seed_everything
-from helpers.machinery.checkpoints import load_checkpoint
+from helpers.machinery.checkpoints import saved_epoch
 from helpers.machinery.pipelines import load_augmentation, where_in_text
 from helpers.machinery.registry import MODELS, build_model, error_line, where_in
 from helpers.training import fit
 from helpers.model import WIDTHS, count_parameters
-from helpers.recipe import Recipe
+from helpers.recipe import ADAM_MAX_LR, Recipe
 
-ADAM_MAX_LR = 0.01  # from an LR range test with Adam (notebook 04): the loss is lowest near 0.1
 # What Recipe.check accepts, shown in --help.
 RANGES = {"epochs": "1 or more", "batch_size": "1 or more",
           "momentum": "SGD: 0.05 to below 0.95, as OneCycleLR cycles it by 0.05; Adam's beta1: 0 to below 1",
@@ -80,7 +79,7 @@ def main(argv=None):
         if args.subset is not None and args.subset <= 0:
             raise KitError(f"--subset {args.subset} is not possible: ask for a positive number of images a split.")
         recipe.check()
-        device = pick_device(args.device)  # before the data: a wrong --device or --model should fail at once
+        device = pick_device(args.device, recipe=recipe)  # before the data: a wrong --device or --model should fail at once
         seed_everything(recipe.seed)
         model = build_model(args.model, args.norm, args.dropout, args.widths)
         augmentation = _own_augmentation(args, recipe)
@@ -111,7 +110,7 @@ def main(argv=None):
         raise
     best = max(history, key=lambda h: h["test_acc"])
     print(f"best test accuracy {best['test_acc']:.2f}% at epoch {best['epoch']}; final {history[-1]['test_acc']:.2f}%; "
-          f"results in {Path(args.out) / 'metrics.json'}")
+          f"results in {shown_path(Path(args.out) / 'metrics.json')}")
     return 0
 
 
@@ -134,10 +133,10 @@ def _what_was_saved(out):
     for name in ("last.pt", "best.pt"):
         if (out / name).is_file():
             try:
-                epoch = load_checkpoint(out / name)["epoch"]
+                epoch = saved_epoch(out / name)
             except KitError as error:
                 return str(error)
-            return f"{out / name} holds epoch {epoch}; continue with --resume."
-    return f"no epoch was completed, so nothing was saved in {out}; run the same command to start again."
+            return f"{shown_path(out / name)} holds epoch {epoch}; continue with --resume."
+    return f"no epoch was completed, so nothing was saved in {shown_path(out)}; run the same command to start again."
 
 

@@ -1,4 +1,4 @@
-"""The architectures screened against `Net` for issue 14 (README, "Toward 90%"): each within the
+"""The architectures screened against `Net` for issue 14 (RESULTS.md, "Screens: one change at a time"): each within the
 course's rules and budget, none kept. Train one with
 `python -m helpers.train --model tools/screens/candidates.py:Wide --out runs/wide`.
 gpu_queue.sh ran the screens (jobs*.txt, a run a line) on a lent GPU, four at a time."""

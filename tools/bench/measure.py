@@ -2,7 +2,7 @@
 
   1. the input pipeline: images a second delivered to the device, normalised, by the kit's
      training loader (augmented by CPU workers, and augmented on the device) and by the
-     write-ups' seed-style loader (seed_style.py), all running the course's whole augmentation;
+     write-ups' seed-style loader (baseline_loader.py), all running the course's whole augmentation;
   2. the training step of Net on a batch already on the device (compute alone), in float32, then
      with channels-last and mixed precision added one at a time; the last is how the kit trains;
   3. evaluation as the kit evaluates;
@@ -15,12 +15,11 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from helpers.bench.seed_style import COURSE_AUGMENTATION, SEED_STYLE_BATCH_SIZE, SEED_STYLE_WORKERS, seed_style_loader
-from helpers.bench.timing import endless, synchronize, time_window
-from helpers.machinery.device import autocast, gradient_scaler, lower_precision, run_precision, to_device
+from tools.bench.baseline_loader import SEED_STYLE_BATCH_SIZE, SEED_STYLE_WORKERS, seed_style_loader
+from tools.bench.timing import endless, synchronize, time_window
+from helpers.machinery.device import autocast, gradient_scaler, run_precision, to_device
 from helpers.machinery.loader import eval_batches, train_batches
-from helpers.machinery.run_state import RunState
-from helpers.training import evaluate, train_epoch, training_step
+from helpers.training import RunState, evaluate, train_epoch, training_step
 from helpers.model import Net
 from helpers.recipe import Recipe, make_optimizer
 from helpers.transforms import normalize
@@ -51,7 +50,7 @@ def measure_kit_loader(data, device, batch_size, workers, seconds, augment_on="w
     """The loader `fit` trains with (loader.train_batches). augment_on="workers": a worker
     augments a whole uint8 batch, the batch is normalised on the device, channels-last;
     "device": the split is on the device already, and batches are augmented there."""
-    recipe = replace(COURSE_AUGMENTATION, batch_size=batch_size, augment_on=augment_on)
+    recipe = Recipe(batch_size=batch_size, augment_on=augment_on)  # the course's whole augmentation
     loader = train_batches(data, recipe, device, workers)
     batches = endless(loader)
 
@@ -69,13 +68,13 @@ def measure_kit_loader(data, device, batch_size, workers, seconds, augment_on="w
 # ---- 2. The training step -----------------------------------------------------------------
 # The kit trains with channels-last memory (what cuDNN's tensor cores and the CPU's oneDNN read
 # fastest) in mixed precision: float16 with a gradient scaler on CUDA, bfloat16 on a CPU with
-# bfloat16 instructions (see training.lower_precision). Each is added on its own so the table
+# bfloat16 instructions (machinery/device.py's run_precision). Each is added on its own so the table
 # shows what each one brings.
 
 def training_settings(device):
     """(name, lower precision dtype or None, channels-last) for each setting; the last is the kit's."""
     settings = [("float32", None, False), ("float32, channels-last", None, True)]
-    dtype = lower_precision(device)
+    dtype = run_precision(device, Recipe())  # what the default recipe trains in
     if dtype is not None:
         settings.append((f"{str(dtype).removeprefix('torch.')} mixed precision, channels-last", dtype, True))
     return settings
@@ -110,11 +109,11 @@ def measure_training_step(data, device, batch_size, seconds, dtype, channels_las
 
 @torch.no_grad()
 def measure_evaluation(data, device, batch_size, seconds):
-    """As `loops.predict` evaluates: the test batches (no workers: they only slice an array,
+    """As `training.predict` evaluates: the test batches (no workers: they only slice an array,
     normalised on the device), the forward pass without gradients."""
     model = to_device(Net(), device).eval()
     batches = endless(eval_batches(data, device, batch_size))
-    dtype = lower_precision(device)
+    dtype = run_precision(device, Recipe())
 
     def step():
         images, labels = next(batches)
@@ -161,7 +160,7 @@ def measure_epoch(data, device, batch_size, workers, augment_on="workers"):
     model = to_device(Net(), device)
     train_loader = train_batches(data, recipe, device, workers)
     test_loader = eval_batches(data, device, max(batch_size, 512))
-    dtype = run_precision(device, recipe.mixed_precision)
+    dtype = run_precision(device, recipe)
     run = RunState.start(model, recipe, len(train_loader), dtype)
     for epoch in (1, 2):  # of recipe.epochs: the learning rate follows the default schedule
         train_loader.set_epoch(epoch)

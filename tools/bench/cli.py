@@ -1,8 +1,8 @@
-"""How fast is the kit, and what bounds it? `python -m helpers.bench --help`.
+"""How fast is the kit, and what bounds it? `python -m tools.bench --help`.
 
-    python -m helpers.bench                                   # ./data or $CIFAR10_ROOT, GPU if there is one
-    python -m helpers.bench --data-root /path/to/cifar10 --json bench.json
-    python -m helpers.bench --data-root ../shared/data/cifar10-subset --seconds 1 --skip-train
+    python -m tools.bench                                   # ./data or $CIFAR10_ROOT, GPU if there is one
+    python -m tools.bench --data-root /path/to/cifar10 --json bench.json
+    python -m tools.bench --data-root ../shared/data/cifar10-subset --seconds 1 --skip-train
 
 In one run, on the same data, it measures:
   1. the input pipeline: how many images a second the kit's training loader (the course's whole
@@ -26,7 +26,7 @@ In one run, on the same data, it measures:
 
 Colab gives a notebook 2 CPU cores, and the CPU is what bounds its GPU runs. torch's threads are
 set to 2 (--threads); to stand in for Colab on a bigger machine, also pin the process to two
-cores, `taskset -c 0,1 python -m helpers.bench ...`: the loader takes a worker a core it may use.
+cores, `taskset -c 0,1 python -m tools.bench ...`: the loader takes a worker a core it may use.
 
 Each figure is the fastest of --rounds windows of --seconds each: other programs on the machine
 only ever slow a window down, so the fastest one is the closest to what the machine can do.
@@ -45,10 +45,10 @@ from pathlib import Path
 import torch
 
 from helpers import KitError
-from helpers.bench.measure import (estimate_epoch, measure_epoch, measure_evaluation, measure_kit_loader,
+from tools.bench.measure import (estimate_epoch, measure_epoch, measure_evaluation, measure_kit_loader,
                                    measure_seed_style_loader, measure_training_step, training_settings)
-from helpers.bench.timing import describe_machine, fastest
-from helpers.bench.seed_style import SEED_STYLE_BATCH_SIZE, SEED_STYLE_WORKERS
+from tools.bench.timing import describe_machine, fastest
+from tools.bench.baseline_loader import SEED_STYLE_BATCH_SIZE, SEED_STYLE_WORKERS
 from helpers.data import add_data_options, load_cifar10
 from helpers.machinery.device import pick_device
 from helpers.machinery.loader import worker_count
@@ -178,7 +178,7 @@ def format_results(results):
 # ---- The command line -----------------------------------------------------------------------
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_options(p, subset_help="measure on N class-balanced images a split")
     p.add_argument("--batch-size", type=int, default=Recipe().batch_size,

@@ -1,5 +1,0 @@
-import sys
-
-from helpers.bench.cli import main
-
-sys.exit(main())
