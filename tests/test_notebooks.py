@@ -143,3 +143,17 @@ def test_no_stored_output_repeats_itself(ipynb):
             text += "".join(part) if isinstance(part, list) else part
         repeated = _repeated_lines(text)
         assert repeated is None, f"{ipynb.name} cell {number} shows these lines twice: {repeated}"
+
+
+@pytest.mark.parametrize("ipynb", IPYNB, ids=lambda p: p.stem)
+def test_no_stored_output_shows_the_storing_machines_paths(ipynb):
+    """Messages name paths relative to the kit or the working folder: a reader's machine is not ours."""
+    import json
+
+    absolute = re.compile(r"(?<![\w.])/(work|home|root|tmp|Users|private|var)/[\w.-]+")
+    for number, cell in enumerate(json.loads(ipynb.read_text())["cells"]):
+        for output in cell.get("outputs", []):
+            part = output.get("text") or output.get("data", {}).get("text/plain", "")
+            text = "".join(part) if isinstance(part, list) else part
+            found = absolute.search(text)
+            assert found is None, f"{ipynb.name} cell {number} shows {found.group(0)}"
