@@ -27,7 +27,7 @@
 # in an image it found its evidence.
 #
 # **In class** (about 20 minutes, while notebook 04 trains in another tab): run and read sections 1–6 on the kit's
-# shipped weights; a CPU runtime is enough (the whole notebook: 59 s on 2 CPU cores, measured; seconds on a GPU).
+# shipped weights; a CPU runtime is enough (the whole notebook: 48 s on 2 CPU cores, measured; seconds on a GPU).
 # **After class**: run it again on your own run once 04 has finished, then the part headed "After class (optional)"
 # (Grad-CAM at every stage) and the exercises.
 

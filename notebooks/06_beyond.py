@@ -32,7 +32,7 @@
 #
 # **Time**: about 40 minutes to read and run. The notebook stands alone on a fresh runtime (it loads the data and
 # trains what it needs). Its runs are short on purpose: `STUDY_EPOCHS` epochs on a subset of `SUBSET` images, so
-# that the whole notebook takes 3.1 min on a 2-core CPU (measured) and about a minute on a T4 (estimate, not
+# that the whole notebook takes 2.2 min on a 2-core CPU (measured) and about a minute on a T4 (estimate, not
 # measured); they show how to run and read a comparison, and the longer measurements are quoted beside them.
 #
 # The sections: (1) BatchNorm, GroupNorm, LayerNorm, and a study of the three; (2) SGD vs Adam, and an L1 penalty;

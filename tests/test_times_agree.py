@@ -75,7 +75,7 @@ def test_every_gpu_time_in_the_readme_is_an_estimate():
 
 def test_the_readme_cpu_times_are_results_measurements():
     """README's 2-core CPU column against RESULTS.md's "Notebook times in detail" (04: its full run, above)."""
-    detail = re.search(r"2026-12-02: (.*?)\n\n", RESULTS, re.S).group(1).replace("\n", " ")
+    detail = re.search(r"2026-12-04: (.*?)\n\n", RESULTS, re.S).group(1).replace("\n", " ")
     measured = {n: int(s) for n, s in re.findall(r"\b(0[1-6]) (\d+) s\b", detail)}
     for number in ("01", "02", "03", "05", "06"):
         value, unit = re.match(r"([\d.]+) (min|s)\b", readme_row(number)[3]).groups()
